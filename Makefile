@@ -1,0 +1,42 @@
+# mcc: one command for the demo (make demo), one for the tests (make test).
+# Everything installs itself idempotently on Debian 12 (as root).
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+export GOFLAGS := -mod=mod
+
+MCC      := $(CURDIR)/bin/mcc
+SOURCES  := $(CURDIR)/.mirror/debian
+# Extra steps other areas hook in from mk/*.mk (image, mono, bazel).
+DEMO_STEPS :=
+TEST_STEPS :=
+-include mk/*.mk
+
+.PHONY: all setup mirror build demo demo-go test test-go bench clean
+all: build
+
+setup:
+	bash scripts/setup-debian.sh
+
+build:
+	go build -trimpath -o $(MCC) ./cmd/mcc
+
+# mirror fetches the pinned upstream sources from Debian source packages and
+# files them into mcc's local mirror, after checking them against the pins.
+mirror: setup build
+	bash scripts/fill-mirror.sh $(SOURCES) $(MCC)
+
+demo: mirror demo-go $(DEMO_STEPS)
+
+demo-go: build
+	bash scripts/demo-go.sh $(MCC)
+
+test: mirror test-go $(TEST_STEPS)
+
+test-go: build
+	MCC_TEST_SOURCES=$(SOURCES) go test -count=1 -timeout 60m ./...
+
+bench: mirror
+	bash bench/run.sh
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+)
+
+// DigestMismatch is returned when bytes offered for a digest hash to another.
+type DigestMismatch struct {
+	Want, Got string
+}
+
+func (e *DigestMismatch) Error() string {
+	return fmt.Sprintf("sha256 mismatch: expected %s, got %s", e.Want, e.Got)
+}
+
+// Blob returns the path of the stored artifact with this sha256, if present.
+func (s *Store) Blob(sum string) (string, bool) {
+	if len(sum) != 64 {
+		return "", false
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return "", false
+	}
+	p := filepath.Join(s.blobDir(), sum)
+	if _, err := os.Stat(p); err != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// PutBlob stores what r yields under sum, but only if it hashes to sum:
+// otherwise nothing is kept and the error is a *DigestMismatch (bad input).
+func (s *Store) PutBlob(sum string, r io.Reader) (string, error) {
+	f, err := os.CreateTemp(s.tmpDir(), "blob-")
+	if err != nil {
+		return "", fmt.Errorf("storing blob: %w", err)
+	}
+	defer os.Remove(f.Name()) // a no-op once renamed
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(f, h), r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("storing blob: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return "", badinput.Wrap(&DigestMismatch{Want: sum, Got: got})
+	}
+	if err := os.Chmod(f.Name(), 0o444); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(s.blobDir(), sum)
+	if err := os.Rename(f.Name(), dst); err != nil {
+		return "", fmt.Errorf("storing blob: %w", err)
+	}
+	return dst, syncDir(s.blobDir())
+}
+
+// BlobInfo is what mcc recorded about how a blob arrived.
+type BlobInfo struct {
+	Pin       string `json:"pin"`
+	Source    string `json:"source"`
+	Signature string `json:"signature"` // "verified: key <fingerprint>" or why not
+}
+
+// SetBlobInfo records how the blob arrived, atomically.
+func (s *Store) SetBlobInfo(sum string, info BlobInfo) error {
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(s.tmpDir(), "blob-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(s.blobDir(), sum+".json"))
+}
+
+// GetBlobInfo reads what SetBlobInfo recorded.
+func (s *Store) GetBlobInfo(sum string) (BlobInfo, error) {
+	var info BlobInfo
+	b, err := os.ReadFile(filepath.Join(s.blobDir(), sum+".json"))
+	if err != nil {
+		return info, err
+	}
+	return info, json.Unmarshal(b, &info)
+}

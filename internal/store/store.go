@@ -1,0 +1,234 @@
+// Package store is mcc's content-addressed cache. Fetched artifacts live
+// under blobs/sha256/<digest>; built entries (toolchains, runtimes) under
+// entries/<key>, where the key hashes every input that changes their bytes.
+//
+// An entry is built in a temp dir inside the store, fsynced, and renamed into
+// place, so an entry that exists is complete. A lock file per key makes
+// concurrent builders build once; the kernel drops the lock of a killed
+// builder, and whoever takes the lock next removes the temp dirs it left.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+)
+
+// Store is an opened cache directory.
+type Store struct {
+	Root string
+}
+
+// DefaultDir is $MCC_CACHE, else the user cache dir plus "mcc".
+func DefaultDir() (string, error) {
+	if d := os.Getenv("MCC_CACHE"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", badinput.Errorf("no cache directory: set MCC_CACHE or pass --cache DIR (%v)", err)
+	}
+	return filepath.Join(d, "mcc"), nil
+}
+
+// Open creates the store's layout if needed and checks it is writable.
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{Root: abs}
+	for _, d := range []string{s.blobDir(), s.entryDir(), s.lockDir(), s.tmpDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, unwritable(abs, err)
+		}
+	}
+	f, err := os.CreateTemp(s.tmpDir(), "probe-")
+	if err != nil {
+		return nil, unwritable(abs, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return s, nil
+}
+
+func unwritable(dir string, err error) error {
+	return badinput.Errorf("cache directory %s is not writable (%v): pass --cache DIR or set MCC_CACHE to a writable directory", dir, errors.Unwrap(err))
+}
+
+func (s *Store) blobDir() string  { return filepath.Join(s.Root, "blobs", "sha256") }
+func (s *Store) entryDir() string { return filepath.Join(s.Root, "entries") }
+func (s *Store) lockDir() string  { return filepath.Join(s.Root, "locks") }
+func (s *Store) tmpDir() string   { return filepath.Join(s.Root, "tmp") }
+
+// Key names an entry: a readable prefix and a digest of everything that
+// changes the entry's bytes (pins, target, patches, compiler version, recipe).
+func Key(name string, inputs any) string {
+	b, err := json.Marshal(inputs)
+	if err != nil {
+		panic(fmt.Sprintf("store.Key: inputs must marshal: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	clean := strings.NewReplacer("/", "-", " ", "-").Replace(name)
+	return clean + "-" + hex.EncodeToString(sum[:10])
+}
+
+// Path is where the entry for key lives once complete.
+func (s *Store) Path(key string) string { return filepath.Join(s.entryDir(), key) }
+
+// Has reports whether a complete entry exists for key.
+func (s *Store) Has(key string) bool {
+	_, err := os.Stat(s.Path(key))
+	return err == nil
+}
+
+// BuildFunc fills dir with an entry's files.
+type BuildFunc func(ctx context.Context, dir string) error
+
+// Entry returns the entry for key, building it once if it is missing.
+// built says whether this call built it.
+func (s *Store) Entry(ctx context.Context, key string, build BuildFunc) (path string, built bool, err error) {
+	if !validKey(key) {
+		return "", false, fmt.Errorf("invalid store key %q", key)
+	}
+	path = s.Path(key)
+	if s.Has(key) {
+		return path, false, nil
+	}
+	unlock, err := s.lock(ctx, key)
+	if err != nil {
+		return "", false, err
+	}
+	defer unlock()
+	if s.Has(key) { // another process built it while we waited
+		return path, false, nil
+	}
+	s.removeTemps(key)
+	tmp, err := os.MkdirTemp(s.tmpDir(), key+".")
+	if err != nil {
+		return "", false, fmt.Errorf("creating build dir in %s: %w", s.tmpDir(), err)
+	}
+	if err := s.finish(ctx, tmp, path, build); err != nil {
+		os.RemoveAll(tmp)
+		return "", false, err
+	}
+	return path, true, nil
+}
+
+func (s *Store) finish(ctx context.Context, tmp, path string, build BuildFunc) error {
+	if err := build(ctx, tmp); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := writeManifest(tmp); err != nil {
+		return fmt.Errorf("writing manifest: %w", err)
+	}
+	if err := syncTree(tmp); err != nil {
+		return fmt.Errorf("syncing %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("moving entry into place: %w", err)
+	}
+	return syncDir(s.entryDir())
+}
+
+func validKey(key string) bool {
+	return key != "" && key != "." && key != ".." && !strings.ContainsAny(key, `/\`)
+}
+
+// lock takes the per-key lock, waiting for other builders until ctx ends.
+func (s *Store) lock(ctx context.Context, key string) (func(), error) {
+	l := flock.New(filepath.Join(s.lockDir(), key+".lock"))
+	ok, err := l.TryLockContext(ctx, 100*time.Millisecond)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", key, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("locking %s: not acquired", key)
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// removeTemps deletes build dirs of key left by a killed builder; the caller
+// holds key's lock, so no live builder owns them.
+func (s *Store) removeTemps(key string) {
+	old, _ := filepath.Glob(filepath.Join(s.tmpDir(), key+".*"))
+	for _, d := range old {
+		os.RemoveAll(d)
+	}
+}
+
+// Clean removes every temp dir whose key is not locked by a live builder.
+func (s *Store) Clean(ctx context.Context) (removed []string, err error) {
+	dirs, err := os.ReadDir(s.tmpDir())
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dirs {
+		name := d.Name()
+		i := strings.LastIndex(name, ".")
+		if i <= 0 {
+			continue // blob- and probe- files belong to live processes
+		}
+		key := name[:i]
+		l := flock.New(filepath.Join(s.lockDir(), key+".lock"))
+		ok, err := l.TryLock()
+		if err != nil || !ok {
+			continue
+		}
+		os.RemoveAll(filepath.Join(s.tmpDir(), name))
+		l.Unlock()
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
+// Remove deletes the entry for key, under its lock, without ever leaving a
+// half-deleted entry in place: it is renamed away first.
+func (s *Store) Remove(ctx context.Context, key string) error {
+	if !validKey(key) {
+		return fmt.Errorf("invalid store key %q", key)
+	}
+	unlock, err := s.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	trash := filepath.Join(s.tmpDir(), key+".removing")
+	if err := os.Rename(s.Path(key), trash); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return os.RemoveAll(trash)
+}
+
+// Keys lists complete entries.
+func (s *Store) Keys() ([]string, error) {
+	ents, err := os.ReadDir(s.entryDir())
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, e := range ents {
+		if e.IsDir() {
+			keys = append(keys, e.Name())
+		}
+	}
+	return keys, nil
+}

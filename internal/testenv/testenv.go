@@ -1,0 +1,67 @@
+// Package testenv finds what mcc's integration tests need on this machine
+// (Debian source files, cross compilers, qemu) and fails, rather than skips,
+// when CI runs without them: a skipped integration test proves nothing.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Sources is the directory of Debian source files that `make mirror` fills
+// ($MCC_TEST_SOURCES).
+func Sources(t testing.TB) string {
+	t.Helper()
+	Integration(t)
+	d := os.Getenv("MCC_TEST_SOURCES")
+	if d == "" {
+		missing(t, "MCC_TEST_SOURCES is not set: run the tests with 'make test'")
+	}
+	if _, err := os.Stat(filepath.Join(d, "musl_1.2.3.orig.tar.gz")); err != nil {
+		missing(t, "no musl source in MCC_TEST_SOURCES="+d+": run 'make mirror'")
+	}
+	return d
+}
+
+// Integration skips in -short mode.
+func Integration(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: runs real tools (drop -short)")
+	}
+}
+
+// Tool returns the path of a program the test needs.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, name+" is not installed: run 'make setup'")
+	}
+	return p
+}
+
+func missing(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+// CopyFile copies src to dst (mode 0644), failing the test on error.
+func CopyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
