@@ -1,0 +1,123 @@
+package mkbundle
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+)
+
+// DefaultMachineConfig is Debian Mono's 4.5 machine.config; WebClient,
+// HttpListener and ConfigurationManager read their sections from it.
+const DefaultMachineConfig = "/etc/mono/4.5/machine.config"
+
+// DefaultDllMap maps the native libraries Mono's class libraries import to
+// the names a glibc system installs. The static runtime answers all of
+// them from linked-in code whatever the name; the glibc fallback needs the
+// real file names.
+const DefaultDllMap = `<configuration>
+	<dllmap dll="i:cygwin1.dll" target="libc.so.6" os="!windows" />
+	<dllmap dll="libc" target="libc.so.6" os="!windows" />
+	<dllmap dll="System.Native" target="libmono-native.so.0" os="!windows" />
+	<dllmap dll="MonoPosixHelper" target="libMonoPosixHelper.so" os="!windows" />
+	<dllmap dll="libMonoPosixHelper" target="libMonoPosixHelper.so" os="!windows" />
+</configuration>
+`
+
+// Options says what to bundle and with which runtime.
+type Options struct {
+	App     string   // the program, an .exe with an entry point
+	Extras  []string // more assemblies to include (and their references)
+	LibDirs []string // class-library directories; DefaultLibDirs if empty
+
+	Runtime       string // Mono runtime executable the bundle is appended to
+	MachineConfig string // DefaultMachineConfig if empty
+	DllMap        string // mono config with <dllmap>s; DefaultDllMap if empty
+}
+
+// Result describes a written bundle.
+type Result struct {
+	Path    string
+	Size    int64
+	Members []*Member
+}
+
+// Bundle writes the bundle for opts to out (mode 0755), replacing it
+// atomically.
+func Bundle(opts Options, out string) (*Result, error) {
+	libs := opts.LibDirs
+	if len(libs) == 0 {
+		libs = DefaultLibDirs
+	}
+	for _, d := range libs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return nil, badinput.Errorf("class-library directory %s does not exist: install mono-devel or pass --lib DIR", d)
+		}
+	}
+	members, err := Closure(opts.App, opts.Extras, libs)
+	if err != nil {
+		return nil, err
+	}
+	runtime, err := os.ReadFile(opts.Runtime)
+	if err != nil {
+		return nil, fmt.Errorf("reading Mono runtime: %w", err)
+	}
+	if _, _, err := ReadEntries(runtime); err == nil {
+		return nil, fmt.Errorf("Mono runtime %s already carries a bundle", opts.Runtime)
+	}
+	mc := opts.MachineConfig
+	if mc == "" {
+		mc = DefaultMachineConfig
+	}
+	machineConfig, err := os.ReadFile(mc)
+	if err != nil {
+		return nil, badinput.Errorf("machine.config: %v: install mono-runtime or give its path", err)
+	}
+	dllmap := opts.DllMap
+	if dllmap == "" {
+		dllmap = DefaultDllMap
+	}
+	entries := make([]Entry, 0, len(members)+2)
+	for _, m := range members {
+		entries = append(entries, Entry{Kind: "assembly:" + m.FileName, Data: m.Data})
+	}
+	entries = append(entries,
+		Entry{Kind: "systemconfig:", Data: []byte(dllmap)},
+		Entry{Kind: "machineconfig:", Data: machineConfig})
+
+	var buf bytes.Buffer
+	if err := Write(&buf, runtime, entries); err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(out, buf.Bytes(), 0o755); err != nil {
+		return nil, err
+	}
+	return &Result{Path: out, Size: int64(buf.Len()), Members: members}, nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package mkbundle
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+)
+
+// DefaultLibDirs is where Debian's Mono keeps the 4.5 profile class
+// libraries (and the facades that forward netstandard/System.Runtime).
+var DefaultLibDirs = []string{"/usr/lib/mono/4.5", "/usr/lib/mono/4.5/Facades"}
+
+// Member is one assembly of a bundle.
+type Member struct {
+	Path     string    // file on disk
+	FileName string    // name in the bundle, e.g. "System.Xml.dll"
+	Assembly *Assembly // its parsed metadata
+	Data     []byte
+}
+
+// Closure returns app, extras and every assembly they reference, directly
+// or not, with app first and the rest sorted by file name. References are
+// looked up in the app's directory first, then in libDirs. A missing one is
+// a bad-input error naming it and who references it.
+func Closure(app string, extras, libDirs []string) ([]*Member, error) {
+	appDir := filepath.Dir(app)
+	search := append([]string{appDir}, libDirs...)
+
+	byName := map[string]*Member{} // simple assembly name, lower-cased
+	var order []*Member
+	type pending struct {
+		ref  string
+		from string
+	}
+	var queue []pending
+
+	add := func(path string, wantExe bool) (*Member, error) {
+		m, err := load(path)
+		if err != nil {
+			return nil, err
+		}
+		if wantExe && !m.Assembly.IsExe {
+			return nil, badinput.Errorf("%s: is a library, not a program with an entry point: give the .exe first", path)
+		}
+		if err := supported(path, m.Assembly); err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(m.Assembly.Name)
+		if prev, ok := byName[key]; ok {
+			return prev, nil
+		}
+		byName[key] = m
+		order = append(order, m)
+		for _, r := range m.Assembly.References {
+			queue = append(queue, pending{r.Name, m.FileName})
+		}
+		return m, nil
+	}
+
+	if _, err := add(app, true); err != nil {
+		return nil, err
+	}
+	for _, e := range extras {
+		if _, err := add(e, false); err != nil {
+			return nil, err
+		}
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if _, ok := byName[strings.ToLower(p.ref)]; ok {
+			continue
+		}
+		path := find(p.ref, search)
+		if path == "" {
+			return nil, badinput.Errorf("assembly %s (referenced by %s) not found in %s: put it beside the app, pass it as an extra argument, or point --lib at its directory",
+				p.ref, p.from, strings.Join(search, ", "))
+		}
+		if _, err := add(path, false); err != nil {
+			return nil, err
+		}
+	}
+	rest := order[1:]
+	sort.Slice(rest, func(i, j int) bool { return rest[i].FileName < rest[j].FileName })
+	return order, nil
+}
+
+func load(path string) (*Member, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, badinput.Errorf("%s: no such file", path)
+		}
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	a, err := ReadAssembly(data)
+	if err != nil {
+		return nil, badinput.Errorf("%s: %v", path, err)
+	}
+	return &Member{Path: path, FileName: filepath.Base(path), Assembly: a, Data: data}, nil
+}
+
+// find looks for NAME.dll, then NAME.exe, in each dir in turn.
+func find(name string, dirs []string) string {
+	for _, d := range dirs {
+		for _, ext := range []string{".dll", ".exe"} {
+			p := filepath.Join(d, name+ext)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// supported rejects assemblies built for .NET Core / .NET 5+, which need
+// CoreCLR's System.Private.CoreLib and framework, not Mono's 4.x profile.
+func supported(path string, a *Assembly) error {
+	why := ""
+	tf := a.TargetFramework
+	switch {
+	case strings.HasPrefix(tf, ".NETCoreApp"):
+		why = "it targets " + tf
+	default:
+		hasCorlib := false
+		for _, r := range a.References {
+			switch r.Name {
+			case "System.Private.CoreLib":
+				why = "it references System.Private.CoreLib"
+			case "mscorlib", "netstandard":
+				hasCorlib = true
+			}
+		}
+		if why == "" && !hasCorlib && a.Name != "mscorlib" {
+			for _, r := range a.References {
+				if r.Name == "System.Runtime" {
+					why = "it is compiled against System.Runtime reference assemblies, not mscorlib"
+				}
+			}
+		}
+	}
+	if why == "" {
+		return nil
+	}
+	return badinput.Errorf("%s: is a .NET Core/.NET 5+ assembly (%s); mcc mkbundle supports .NET Framework 4.x and .NET Standard assemblies that run on Mono: rebuild it for net4x (mcs, or msbuild with TargetFramework net48)", path, why)
+}
