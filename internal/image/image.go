@@ -1,0 +1,420 @@
+// Package image assembles reproducible FROM scratch OCI images around
+// static executables: the binary, /etc/passwd and /etc/group with a nonroot
+// user (65532), /tmp, CA certificates and optionally tzdata from pinned
+// Debian packages, and an SPDX SBOM. Same inputs give the same digest.
+package image
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/elfcheck"
+	"github.com/mcc-build/mcc/sysroots"
+)
+
+// NonrootUID is the user images run as (distroless' "nonroot").
+const NonrootUID = 65532
+
+// SBOMPath is where the SBOM is stored inside an image.
+const SBOMPath = "/usr/share/sbom/image.spdx.json"
+
+// Binary is the executable for one platform.
+type Binary struct {
+	// Platform is OS/ARCH[/VARIANT]; zero means "from the file's ELF machine".
+	Platform v1.Platform
+	// Path is the file on disk.
+	Path string
+}
+
+// File is an extra file placed in every image, e.g. /etc/hosts or a
+// Mono machine.config. Exactly one of Data and Source is used.
+type File struct {
+	Path   string      // absolute path in the image
+	Mode   os.FileMode // permission bits; 0 means 0644
+	Data   []byte      // content, or
+	Source string      // a file on disk to copy
+}
+
+// Component is a piece of the toolchain that built a binary, for the SBOM.
+type Component struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256,omitempty"`
+	PURL    string `json:"purl,omitempty"`
+}
+
+// Options says what goes into an image. The zero value of each optional
+// field is the secure, reproducible default.
+type Options struct {
+	// Binaries: one per platform; several make an image index.
+	Binaries []Binary
+	// InstallDir is where binaries go; default /app. The file keeps its name.
+	InstallDir string
+	// Entrypoint; default [InstallDir/<file name>].
+	Entrypoint []string
+	// Cmd is the default argument list after the entrypoint.
+	Cmd []string
+	// Env is added to PATH and SSL_CERT_FILE, as KEY=VALUE.
+	Env []string
+	// Labels are added to the org.opencontainers.image.* labels mcc sets.
+	Labels map[string]string
+	// Files are extra files in every image.
+	Files []File
+
+	// CACertsDeb is the pinned ca-certificates .deb (CACertsPin); empty
+	// means no CA certificates (the CLI requires --no-ca-certs for that).
+	CACertsDeb string
+	// TzdataDeb is the pinned tzdata .deb (TzdataPin); empty means none.
+	TzdataDeb string
+
+	// Created is the time stamped on files and the config; the zero value
+	// means the Unix epoch. See SourceDateEpoch.
+	Created time.Time
+	// Toolchain lists what built the binaries (musl, cross compiler), for
+	// the SBOM.
+	Toolchain []Component
+	// SourceDir is a git checkout asked for revision and source labels when
+	// a binary's Go build info has none; empty means don't ask.
+	SourceDir string
+	// AllowDynamic accepts binaries with an interpreter or DT_NEEDED (for
+	// callers that ship the libraries as Files themselves).
+	AllowDynamic bool
+	// User overrides "65532:65532".
+	User string
+}
+
+// Platform is one built image.
+type Platform struct {
+	Platform v1.Platform
+	Image    v1.Image
+	Digest   v1.Hash
+	// SBOM is the SPDX JSON document stored at SBOMPath in the image.
+	SBOM []byte
+	// Binary is the sha256 of the executable.
+	Binary string
+}
+
+// Built is the result of Build: a single image, or an index when several
+// platforms were given.
+type Built struct {
+	Platforms []Platform
+	Index     v1.ImageIndex // nil for a single image
+}
+
+// Digest is the digest of the index, or of the only image.
+func (b *Built) Digest() (v1.Hash, error) {
+	if b.Index != nil {
+		return b.Index.Digest()
+	}
+	return b.Platforms[0].Image.Digest()
+}
+
+// SourceDateEpoch reads $SOURCE_DATE_EPOCH; unset means the Unix epoch.
+func SourceDateEpoch() (time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, badinput.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970: set it like SOURCE_DATE_EPOCH=$(git log -1 --format=%%ct)", s)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// Build makes the image (one binary) or image index (several).
+func Build(ctx context.Context, o Options) (*Built, error) {
+	if len(o.Binaries) == 0 {
+		return nil, badinput.Errorf("no binary given: name the static executable to put in the image")
+	}
+	if o.InstallDir == "" {
+		o.InstallDir = "/app"
+	}
+	if !path.IsAbs(o.InstallDir) {
+		return nil, badinput.Errorf("install dir %q is not absolute: use a path like /app", o.InstallDir)
+	}
+	if o.Created.IsZero() {
+		o.Created = time.Unix(0, 0).UTC()
+	}
+	o.Created = o.Created.UTC()
+	if o.User == "" {
+		o.User = fmt.Sprintf("%d:%d", NonrootUID, NonrootUID)
+	}
+
+	base, pins, err := baseEntries(o)
+	if err != nil {
+		return nil, err
+	}
+
+	b := &Built{}
+	seen := map[string]string{}
+	for _, bin := range o.Binaries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p, err := buildOne(o, bin, base, pins)
+		if err != nil {
+			return nil, err
+		}
+		key := platformString(p.Platform)
+		if prev, ok := seen[key]; ok {
+			return nil, badinput.Errorf("platform %s is given twice (%s and %s): give one file per platform", key, prev, bin.Path)
+		}
+		seen[key] = bin.Path
+		b.Platforms = append(b.Platforms, *p)
+	}
+	if len(b.Platforms) > 1 {
+		idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+		for _, p := range b.Platforms {
+			plat := p.Platform
+			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+				Add:        p.Image,
+				Descriptor: v1.Descriptor{Platform: &plat},
+			})
+		}
+		b.Index = idx
+		if _, err := idx.Digest(); err != nil {
+			return nil, fmt.Errorf("computing the image index: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// checkBinary proves path is an executable for p (or picks p from it).
+func checkBinary(bin Binary, allowDynamic bool) (v1.Platform, error) {
+	want := elfcheck.Want{}
+	if bin.Platform.Architecture != "" {
+		m, c, err := wantFor(bin.Platform)
+		if err != nil {
+			return v1.Platform{}, badinput.Errorf("platform %s: %v", platformString(bin.Platform), err)
+		}
+		want = elfcheck.Want{Machine: m, Class: c}
+	}
+	r, err := elfcheck.Check(bin.Path, want)
+	if err != nil {
+		return v1.Platform{}, err
+	}
+	if want.Machine != 0 && (r.Machine != want.Machine || r.Class != want.Class) {
+		return v1.Platform{}, badinput.Errorf("%s is a %s executable, but platform %s wants %s: pair each --platform with the file built for it",
+			bin.Path, r.Arch, platformString(bin.Platform), elfcheck.MachineName(want.Machine, want.Class))
+	}
+	if !r.Static && !allowDynamic {
+		why := "needs shared libraries"
+		if r.Interp != "" {
+			why = "is dynamically linked (interpreter " + r.Interp + ")"
+		}
+		return v1.Platform{}, badinput.Errorf("%s %s and cannot run in a FROM scratch image: build it static, e.g. 'mcc go build' (or CGO_ENABLED=0 go build)", bin.Path, why)
+	}
+	if r.Type != "ET_EXEC" && r.Type != "ET_DYN" {
+		return v1.Platform{}, badinput.Errorf("%s is an ELF %s, not an executable: give the linked program", bin.Path, r.Type)
+	}
+	if bin.Platform.Architecture != "" {
+		return bin.Platform, nil
+	}
+	p, ok := PlatformOf(r.Machine, r.Class)
+	if !ok {
+		return v1.Platform{}, badinput.Errorf("%s is a %s executable, which mcc has no platform for: pass --platform OS/ARCH=%s", bin.Path, r.Arch, bin.Path)
+	}
+	return p, nil
+}
+
+func baseEntries(o Options) (tree, []pinUse, error) {
+	t := tree{}
+	add := func(e Entry) error { return t.add(e) }
+	for _, e := range []Entry{
+		{Path: "/etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")},
+		{Path: "/etc/group", Mode: 0o644, Data: []byte("root:x:0:\nnonroot:x:65532:\n")},
+		{Path: "/tmp", Dir: true, Mode: 0o1777},
+		{Path: "/root", Dir: true, Mode: 0o700},
+		{Path: "/home/nonroot", Dir: true, Mode: 0o700, UID: NonrootUID, GID: NonrootUID},
+	} {
+		if err := add(e); err != nil {
+			return nil, nil, err
+		}
+	}
+	var pins []pinUse
+	if o.CACertsDeb != "" {
+		es, err := caCertEntries(o.CACertsDeb)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range es {
+			if err := add(e); err != nil {
+				return nil, nil, err
+			}
+		}
+		pins = append(pins, pinUse{Pin: CACertsPin, Label: "mcc.ca-certificates"})
+	}
+	if o.TzdataDeb != "" {
+		es, err := tzdataEntries(o.TzdataDeb)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range es {
+			if err := add(e); err != nil {
+				return nil, nil, err
+			}
+		}
+		pins = append(pins, pinUse{Pin: TzdataPin, Label: "mcc.tzdata"})
+	}
+	for _, f := range o.Files {
+		if !path.IsAbs(f.Path) {
+			return nil, nil, badinput.Errorf("extra file path %q is not absolute: give its place in the image, like /etc/hosts", f.Path)
+		}
+		data := f.Data
+		if f.Source != "" {
+			var err error
+			if data, err = os.ReadFile(f.Source); err != nil {
+				return nil, nil, badinput.Errorf("reading extra file %s: %v", f.Source, err)
+			}
+		}
+		mode := int64(f.Mode.Perm())
+		if mode == 0 {
+			mode = 0o644
+		}
+		if err := add(Entry{Path: f.Path, Mode: mode, Data: data}); err != nil {
+			return nil, nil, badinput.Wrap(err)
+		}
+	}
+	return t, pins, nil
+}
+
+// pinUse is a pinned package that went into the image.
+type pinUse struct {
+	Pin   sysroots.Pin
+	Label string
+}
+
+func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error) {
+	plat, err := checkBinary(bin, o.AllowDynamic)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(bin.Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", bin.Path, err)
+	}
+	binSum := sha256.Sum256(data)
+	name := filepath.Base(bin.Path)
+	inImage := path.Join(o.InstallDir, name)
+
+	info := readBuildInfo(bin.Path, o.SourceDir)
+	sbom, err := buildSBOM(sbomInput{
+		Name:      name,
+		InImage:   inImage,
+		Platform:  plat,
+		BinarySHA: hex.EncodeToString(binSum[:]),
+		Info:      info,
+		Toolchain: o.Toolchain,
+		Pins:      pins,
+		Created:   o.Created,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	t := make(tree, len(base)+2)
+	for k, v := range base {
+		t[k] = v
+	}
+	if err := t.add(Entry{Path: inImage, Mode: 0o755, Data: data}); err != nil {
+		return nil, badinput.Wrap(err)
+	}
+	if err := t.add(Entry{Path: SBOMPath, Mode: 0o644, Data: sbom}); err != nil {
+		return nil, badinput.Wrap(err)
+	}
+	l, err := newLayer(t, o.Created)
+	if err != nil {
+		return nil, fmt.Errorf("building the layer for %s: %w", bin.Path, err)
+	}
+
+	labels := map[string]string{
+		"org.opencontainers.image.created": o.Created.Format(time.RFC3339),
+		"org.opencontainers.image.title":   name,
+	}
+	if info.Revision != "" {
+		labels["org.opencontainers.image.revision"] = info.Revision
+	}
+	if info.Source != "" {
+		labels["org.opencontainers.image.source"] = info.Source
+	}
+	if info.Version != "" {
+		labels["org.opencontainers.image.version"] = info.Version
+	}
+	for _, p := range pins {
+		labels[p.Label] = pinLabel(p.Pin)
+	}
+	for k, v := range o.Labels {
+		labels[k] = v
+	}
+
+	entry := o.Entrypoint
+	if len(entry) == 0 {
+		entry = []string{inImage}
+	}
+	env := []string{"PATH=" + o.InstallDir + ":/usr/local/bin:/usr/bin:/bin"}
+	if o.CACertsDeb != "" {
+		env = append(env, "SSL_CERT_FILE="+CACertsFile)
+	}
+	env = append(env, o.Env...)
+
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	img, err = mutate.Append(img, mutate.Addendum{
+		Layer:     l,
+		MediaType: types.OCILayer,
+		History: v1.History{
+			Created:   v1.Time{Time: o.Created},
+			CreatedBy: "mcc image " + name,
+			Comment:   "FROM scratch",
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("adding the layer: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.Architecture, cf.OS, cf.Variant = plat.Architecture, plat.OS, plat.Variant
+	cf.Created = v1.Time{Time: o.Created}
+	cf.Config = v1.Config{
+		User:       o.User,
+		Entrypoint: entry,
+		Cmd:        o.Cmd,
+		Env:        env,
+		WorkingDir: "/",
+		Labels:     labels,
+	}
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		return nil, fmt.Errorf("writing the image config: %w", err)
+	}
+	img = plainImage{img}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("computing the image digest: %w", err)
+	}
+	return &Platform{Platform: plat, Image: img, Digest: d, SBOM: sbom, Binary: hex.EncodeToString(binSum[:])}, nil
+}
+
+// plainImage hides the artifactType that go-containerregistry would copy
+// from the config media type into index entries: Debian's skopeo 1.9.3
+// rewrites indexes carrying it, which changes their digest.
+type plainImage struct{ v1.Image }
+
+func (plainImage) ArtifactType() (string, error) { return "", nil }

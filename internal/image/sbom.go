@@ -1,0 +1,219 @@
+package image
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// SPDX 2.3 JSON, only the fields mcc fills.
+type spdxDoc struct {
+	SPDXVersion       string             `json:"spdxVersion"`
+	DataLicense       string             `json:"dataLicense"`
+	SPDXID            string             `json:"SPDXID"`
+	Name              string             `json:"name"`
+	DocumentNamespace string             `json:"documentNamespace"`
+	CreationInfo      spdxCreation       `json:"creationInfo"`
+	DocumentDescribes []string           `json:"documentDescribes"`
+	Packages          []spdxPackage      `json:"packages"`
+	Relationships     []spdxRelationship `json:"relationships"`
+}
+
+type spdxCreation struct {
+	Created  string   `json:"created"`
+	Creators []string `json:"creators"`
+}
+
+type spdxPackage struct {
+	SPDXID           string         `json:"SPDXID"`
+	Name             string         `json:"name"`
+	VersionInfo      string         `json:"versionInfo,omitempty"`
+	DownloadLocation string         `json:"downloadLocation"`
+	FilesAnalyzed    bool           `json:"filesAnalyzed"`
+	LicenseConcluded string         `json:"licenseConcluded"`
+	LicenseDeclared  string         `json:"licenseDeclared"`
+	CopyrightText    string         `json:"copyrightText"`
+	Checksums        []spdxChecksum `json:"checksums,omitempty"`
+	PrimaryPurpose   string         `json:"primaryPackagePurpose,omitempty"`
+	Comment          string         `json:"comment,omitempty"`
+	ExternalRefs     []spdxRef      `json:"externalRefs,omitempty"`
+}
+
+type spdxChecksum struct {
+	Algorithm string `json:"algorithm"`
+	Value     string `json:"checksumValue"`
+}
+
+type spdxRef struct {
+	Category string `json:"referenceCategory"`
+	Type     string `json:"referenceType"`
+	Locator  string `json:"referenceLocator"`
+}
+
+type spdxRelationship struct {
+	Element string `json:"spdxElementId"`
+	Type    string `json:"relationshipType"`
+	Related string `json:"relatedSpdxElement"`
+}
+
+type sbomInput struct {
+	Name      string
+	InImage   string
+	Platform  v1.Platform
+	BinarySHA string
+	Info      binaryInfo
+	Toolchain []Component
+	Pins      []pinUse
+	Created   time.Time
+}
+
+var spdxIDUnsafe = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
+
+func spdxID(kind, name string) string {
+	return "SPDXRef-" + kind + "-" + strings.Trim(spdxIDUnsafe.ReplaceAllString(name, "-"), "-")
+}
+
+func noAssertion(s string) string {
+	if s == "" {
+		return "NOASSERTION"
+	}
+	return s
+}
+
+// buildSBOM describes one image: its binary (with the Go modules and build
+// settings it records), the toolchain that built it, and the pinned
+// packages in the image. The document is a pure function of its input.
+func buildSBOM(in sbomInput) ([]byte, error) {
+	imageID := "SPDXRef-Image"
+	binID := spdxID("File", in.Name)
+	doc := spdxDoc{
+		SPDXVersion:       "SPDX-2.3",
+		DataLicense:       "CC0-1.0",
+		SPDXID:            "SPDXRef-DOCUMENT",
+		Name:              in.Name + " " + platformString(in.Platform),
+		CreationInfo:      spdxCreation{Created: in.Created.UTC().Format(time.RFC3339), Creators: []string{"Tool: mcc"}},
+		DocumentDescribes: []string{imageID},
+	}
+	pkg := func(p spdxPackage) {
+		p.DownloadLocation = noAssertion(p.DownloadLocation)
+		p.LicenseConcluded = noAssertion(p.LicenseConcluded)
+		p.LicenseDeclared = noAssertion(p.LicenseDeclared)
+		p.CopyrightText = noAssertion(p.CopyrightText)
+		doc.Packages = append(doc.Packages, p)
+	}
+	rel := func(a, typ, b string) {
+		doc.Relationships = append(doc.Relationships, spdxRelationship{a, typ, b})
+	}
+	rel("SPDXRef-DOCUMENT", "DESCRIBES", imageID)
+	pkg(spdxPackage{
+		SPDXID: imageID, Name: in.Name, PrimaryPurpose: "CONTAINER",
+		Comment: "FROM scratch OCI image for " + platformString(in.Platform) + " built by mcc",
+	})
+
+	bin := spdxPackage{
+		SPDXID: binID, Name: in.Name, PrimaryPurpose: "APPLICATION",
+		Checksums: []spdxChecksum{{"SHA256", in.BinarySHA}},
+		Comment:   "installed at " + in.InImage,
+	}
+	gi := in.Info.Go
+	if gi != nil {
+		bin.VersionInfo = in.Info.Version
+		if in.Info.Source != "" {
+			bin.DownloadLocation = "git+" + in.Info.Source
+			if in.Info.Revision != "" {
+				bin.DownloadLocation += "@" + in.Info.Revision
+			}
+		}
+		var settings []string
+		for _, s := range gi.Settings {
+			settings = append(settings, s.Key+"="+s.Value)
+		}
+		bin.Comment += "; Go build settings: " + strings.Join(settings, " ")
+		if gi.Main.Path != "" {
+			bin.ExternalRefs = []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(gi.Main.Path, gi.Main.Version)}}
+		}
+	}
+	pkg(bin)
+	rel(imageID, "CONTAINS", binID)
+
+	if gi != nil {
+		goID := spdxID("Toolchain", "go")
+		pkg(spdxPackage{
+			SPDXID: goID, Name: "go", VersionInfo: gi.GoVersion, PrimaryPurpose: "APPLICATION",
+			LicenseDeclared: "BSD-3-Clause",
+			ExternalRefs:    []spdxRef{{"PACKAGE-MANAGER", "purl", "pkg:golang/stdlib@" + gi.GoVersion}},
+		})
+		rel(goID, "BUILD_TOOL_OF", binID)
+		deps := append([]*debug.Module(nil), gi.Deps...)
+		sort.Slice(deps, func(i, j int) bool { return deps[i].Path < deps[j].Path })
+		for _, m := range deps {
+			if m.Replace != nil {
+				m = m.Replace
+			}
+			id := spdxID("Module", m.Path+"-"+m.Version)
+			p := spdxPackage{
+				SPDXID: id, Name: m.Path, VersionInfo: m.Version, PrimaryPurpose: "LIBRARY",
+				ExternalRefs: []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(m.Path, m.Version)}},
+			}
+			if m.Sum != "" {
+				p.Comment = "go.sum " + m.Sum
+			}
+			pkg(p)
+			rel(binID, "DEPENDS_ON", id)
+		}
+	}
+	for _, c := range in.Toolchain {
+		id := spdxID("Toolchain", c.Name+"-"+c.Version)
+		p := spdxPackage{SPDXID: id, Name: c.Name, VersionInfo: c.Version, PrimaryPurpose: "SOURCE"}
+		if c.SHA256 != "" {
+			p.Checksums = []spdxChecksum{{"SHA256", c.SHA256}}
+		}
+		if c.PURL != "" {
+			p.ExternalRefs = []spdxRef{{"PACKAGE-MANAGER", "purl", c.PURL}}
+		}
+		pkg(p)
+		rel(id, "BUILD_TOOL_OF", binID)
+	}
+	for _, u := range in.Pins {
+		d := parseDebName(u.Pin.File)
+		id := spdxID("Package", d.Name)
+		pkg(spdxPackage{
+			SPDXID: id, Name: d.Name, VersionInfo: d.Version, PrimaryPurpose: "LIBRARY",
+			Checksums:    []spdxChecksum{{"SHA256", u.Pin.SHA256}},
+			Comment:      "files from the Debian package " + u.Pin.File + " (pin " + u.Pin.Name + ")",
+			ExternalRefs: []spdxRef{{"PACKAGE-MANAGER", "purl", debPURL(u.Pin)}},
+		})
+		rel(imageID, "CONTAINS", id)
+	}
+
+	// The namespace must be unique per document; a hash of the content
+	// makes it so without making the document differ between builds.
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	doc.DocumentNamespace = fmt.Sprintf("urn:mcc:spdx:%x", sha256.Sum256(body))
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func purlGo(path, version string) string {
+	p := "pkg:golang/" + path
+	if version != "" && version != "(devel)" {
+		p += "@" + version
+	}
+	return p
+}
