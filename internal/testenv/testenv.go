@@ -65,3 +65,21 @@ func CopyFile(t testing.TB, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// Store is the store directory integration tests share ($MCC_TEST_STORE,
+// which 'make test' sets so toolchains are built once per run), else a
+// fresh temp dir.
+func Store(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("MCC_TEST_STORE"); d != "" {
+		return d
+	}
+	return t.TempDir()
+}
+
+// MirrorDir lays out a file mirror holding the Debian musl source files
+// under their Debian names, as `make mirror` downloads them.
+func MirrorDir(t testing.TB) string {
+	t.Helper()
+	return Sources(t)
+}

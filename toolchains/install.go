@@ -1,0 +1,264 @@
+package toolchains
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/progress"
+	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/internal/unpack"
+	"github.com/mcc-build/mcc/sysroots"
+)
+
+// recipe changes whenever the build steps below change the entry's bytes.
+const recipe = "musl-sysroot-3"
+
+// MuslPin is the musl source every sysroot is built from.
+const MuslPin = "musl-1.2.3"
+
+//go:embed musl/dlfo.c
+var dlfoSource []byte
+
+// Installer builds toolchains into a store.
+type Installer struct {
+	Store    *store.Store
+	Fetcher  *fetch.Fetcher
+	Progress *progress.Reporter
+	Log      io.Writer // if set, build output is copied here too (-v)
+}
+
+// Toolchain is an installed musl toolchain.
+type Toolchain struct {
+	Target  Target `json:"target"`
+	Key     string `json:"key"`
+	Dir     string `json:"dir"`
+	CC      string `json:"cc"`      // the wrapper: Debian's cross gcc + musl specs
+	Sysroot string `json:"sysroot"` // include/ and lib/ (libc.a with the _dl_find_object shim)
+	Built   bool   `json:"built"`   // this call built it
+	Meta    Meta   `json:"meta"`
+}
+
+// Meta is written to toolchain.json in the entry: what went into it, for
+// SBOMs and for people.
+type Meta struct {
+	Recipe     string      `json:"recipe"`
+	Target     string      `json:"target"`
+	Compiler   string      `json:"compiler"`
+	GCCVersion string      `json:"gcc_version"`
+	Pins       []PinRecord `json:"pins"`
+}
+
+// PinRecord is one pinned input and how it was checked.
+type PinRecord struct {
+	Name      string `json:"name"`
+	SHA256    string `json:"sha256"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// MetaFile is the name of the metadata file in a toolchain entry.
+const MetaFile = "toolchain.json"
+
+// Compiler finds t's Debian gcc and its version, or says which package to install.
+func Compiler(t Target) (path, version string, err error) {
+	name := t.GNU + "-gcc"
+	path, err = exec.LookPath(name)
+	if err != nil {
+		return "", "", badinput.Errorf("cross compiler %s for %s not found: install it with 'apt-get install %s'", name, t.Name, t.Package)
+	}
+	out, err := exec.Command(path, "-dumpfullversion").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("running %s -dumpfullversion: %w", name, err)
+	}
+	full, _ := exec.Command(path, "--version").Output()
+	first, _, _ := strings.Cut(string(full), "\n")
+	return path, strings.TrimSpace(string(out)) + " (" + strings.TrimSpace(first) + ")", nil
+}
+
+// Key is the store key of t's toolchain: everything that changes its bytes.
+func (in *Installer) Key(t Target) (key, gcc, gccVersion string, err error) {
+	gcc, gccVersion, err = Compiler(t)
+	if err != nil {
+		return "", "", "", err
+	}
+	pin, err := sysroots.Lookup(MuslPin)
+	if err != nil {
+		return "", "", "", err
+	}
+	key = store.Key("musl-"+t.Name, map[string]string{
+		"recipe": recipe, "target": t.Name, "musl": pin.SHA256, "gcc": gccVersion,
+		"shim": digest(dlfoSource), "specs_extra": linkExtra,
+	})
+	return key, gcc, gccVersion, nil
+}
+
+// Install returns t's toolchain, building it once if the store lacks it.
+func (in *Installer) Install(ctx context.Context, t Target) (*Toolchain, error) {
+	key, gcc, gccVersion, err := in.Key(t)
+	if err != nil {
+		return nil, err
+	}
+	dir, built, err := in.Store.Entry(ctx, key, func(ctx context.Context, tmp string) error {
+		return in.build(ctx, t, gcc, gccVersion, tmp, in.Store.Path(key))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("installing the %s toolchain: %w", t.Name, err)
+	}
+	tc, err := load(t, key, dir)
+	if err != nil {
+		return nil, err
+	}
+	tc.Built = built
+	return tc, nil
+}
+
+// Installed returns t's toolchain if the store has it, without building.
+func (in *Installer) Installed(t Target) (*Toolchain, bool, error) {
+	key, _, _, err := in.Key(t)
+	if err != nil {
+		return nil, false, err
+	}
+	if !in.Store.Has(key) {
+		return nil, false, nil
+	}
+	tc, err := load(t, key, in.Store.Path(key))
+	return tc, err == nil, err
+}
+
+func load(t Target, key, dir string) (*Toolchain, error) {
+	tc := &Toolchain{Target: t, Key: key, Dir: dir, CC: filepath.Join(dir, "bin", "cc"), Sysroot: dir}
+	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return nil, fmt.Errorf("toolchain %s is damaged (%v): run 'mcc toolchain prune --all' and install again", key, err)
+	}
+	return tc, json.Unmarshal(b, &tc.Meta)
+}
+
+// build fills tmp with the toolchain that will live at final.
+func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion, tmp, final string) error {
+	pin, _ := sysroots.Lookup(MuslPin)
+	done := in.Progress.Step("fetching " + pin.Name)
+	src, err := in.Fetcher.Fetch(ctx, pin)
+	done(err)
+	if err != nil {
+		return err
+	}
+	work := filepath.Join(tmp, ".build")
+	defer os.RemoveAll(work)
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	if err := unpack.Archive(ctx, src.Path, work, unpack.Options{StripComponents: 1}); err != nil {
+		return err
+	}
+	logPath := filepath.Join(in.Store.Root, "logs", filepath.Base(final)+".log")
+	done = in.Progress.Step("building musl " + strings.TrimPrefix(pin.Name, "musl-") + " for " + t.Name)
+	err = in.compile(ctx, t, gcc, work, tmp, final, logPath)
+	done(err)
+	if err != nil {
+		return err
+	}
+	meta := Meta{Recipe: recipe, Target: t.Name, Compiler: filepath.Base(gcc), GCCVersion: gccVersion,
+		Pins: []PinRecord{{Name: pin.Name, SHA256: pin.SHA256, Signature: src.Info.Signature}}}
+	b, _ := json.MarshalIndent(meta, "", "  ")
+	return os.WriteFile(filepath.Join(tmp, MetaFile), append(b, '\n'), 0o644)
+}
+
+// compile runs musl's build, adds the shim to libc.a, and writes the specs
+// file and the cc wrapper. Paths inside specs and wrapper name final, where
+// the entry will be once renamed into place.
+func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, final, logPath string) error {
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	var out io.Writer = logf
+	if in.Log != nil {
+		out = io.MultiWriter(logf, in.Log)
+	}
+	sh := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+		cmd.Dir = work
+		cmd.Env = buildEnv()
+		cmd.Stdout, cmd.Stderr = out, out
+		fmt.Fprintf(out, "+ %s\n", strings.Join(args, " "))
+		if err := cmd.Run(); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s failed (%v): see %s", filepath.Base(args[0]), err, logPath)
+		}
+		return nil
+	}
+	cross := strings.TrimSuffix(gcc, "gcc")
+	steps := [][]string{
+		{"./configure", "--prefix=" + tmp, "--target=" + t.Musl, "CROSS_COMPILE=" + cross, "CC=" + gcc, "--disable-shared", "--disable-wrapper"},
+		{"make", "-j" + strconv.Itoa(runtime.NumCPU())},
+		{"make", "install"},
+	}
+	for _, s := range steps {
+		if err := sh(s...); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(work, "dlfo.c"), dlfoSource, 0o644); err != nil {
+		return err
+	}
+	if err := sh(gcc, "-O2", "-nostdinc", "-isystem", filepath.Join(tmp, "include"), "-c", "dlfo.c", "-o", "dlfo.o"); err != nil {
+		return err
+	}
+	if err := sh(cross+"ar", "rD", filepath.Join(tmp, "lib", "libc.a"), "dlfo.o"); err != nil {
+		return err
+	}
+	if err := writeSpecs(ctx, work, tmp, final, t); err != nil {
+		return err
+	}
+	return writeWrapper(tmp, final, gcc, t)
+}
+
+// buildEnv is a fixed environment so the user's CFLAGS, locale or time zone
+// cannot change what is built.
+func buildEnv() []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "TZ=UTC", "SOURCE_DATE_EPOCH=0", "HOME=/nonexistent"}
+}
+
+// linkExtra is added to musl's link spec: static links need an eh_frame_hdr
+// (PT_GNU_EH_FRAME) so the unwinder, through the shim, finds unwind tables.
+const linkExtra = "--eh-frame-hdr"
+
+func writeSpecs(ctx context.Context, work, tmp, final string, t Target) error {
+	cmd := exec.CommandContext(ctx, "sh", "tools/musl-gcc.specs.sh",
+		filepath.Join(final, "include"), filepath.Join(final, "lib"), "/lib/ld-musl-"+t.LdArch+".so.1")
+	cmd.Dir = work
+	cmd.Env = buildEnv()
+	specs, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("generating gcc specs: %w", err)
+	}
+	specs = bytes.Replace(specs, []byte("*link:\n"), []byte("*link:\n"+linkExtra+" "), 1)
+	return os.WriteFile(filepath.Join(tmp, "lib", "musl-gcc.specs"), specs, 0o644)
+}
+
+func writeWrapper(tmp, final, gcc string, t Target) error {
+	if err := os.MkdirAll(filepath.Join(tmp, "bin"), 0o755); err != nil {
+		return err
+	}
+	script := fmt.Sprintf("#!/bin/sh\n# mcc: musl C compiler for %s (Debian's %s with musl's specs).\nexec %s \"$@\" -specs %s\n",
+		t.Name, filepath.Base(gcc), gcc, filepath.Join(final, "lib", "musl-gcc.specs"))
+	return os.WriteFile(filepath.Join(tmp, "bin", "cc"), []byte(script), 0o755)
+}
