@@ -30,7 +30,11 @@ func readBuildInfo(bin, dir string) binaryInfo {
 				bi.Revision = s.Value
 			}
 		}
-		bi.Source = sourceFromModule(info.Main.Path)
+		// The module path says where the source lives only when the
+		// binary was built from a checkout of it.
+		if bi.Revision != "" {
+			bi.Source = sourceFromModule(info.Main.Path)
+		}
 	}
 	if bi.Revision == "" && dir != "" {
 		if out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {

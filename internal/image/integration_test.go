@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/image/imagetest"
 	"github.com/mcc-build/mcc/internal/testenv"
 )
 
@@ -30,11 +31,11 @@ import (
 // index) around it, with the pinned CA certificates and tzdata.
 func buildHelloImage(t *testing.T, dir string, goarchs ...string) *Built {
 	t.Helper()
-	ca, tz := pinnedDebs(t)
+	ca, tz := imagetest.PinnedDebs(t)
 	var bins []Binary
 	for _, a := range goarchs {
 		d := filepath.Join(dir, a)
-		bins = append(bins, Binary{Platform: v1.Platform{OS: "linux", Architecture: a}, Path: buildHello(t, d, a)})
+		bins = append(bins, Binary{Platform: v1.Platform{OS: "linux", Architecture: a}, Path: imagetest.BuildHello(t, d, a)})
 	}
 	b, err := Build(context.Background(), Options{Binaries: bins, CACertsDeb: ca, TzdataDeb: tz})
 	if err != nil {
@@ -79,8 +80,8 @@ func TestPodmanRunsImage(t *testing.T) {
 		t.Fatalf("podman load said %q, want the tag mcc-test/hello:1", loaded)
 	}
 	got := podman(t, root, "run", "--rm", "--network=none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "mcc-test/hello:1")
-	if strings.TrimSpace(got) != helloWant {
-		t.Fatalf("podman run printed %q, want %q", got, helloWant)
+	if strings.TrimSpace(got) != imagetest.HelloWant {
+		t.Fatalf("podman run printed %q, want %q", got, imagetest.HelloWant)
 	}
 	// A docker-archive carries no manifest, so podman names the image by
 	// its config digest: it must be the one mcc computed.
@@ -129,8 +130,8 @@ func TestUmociRuncRunsImage(t *testing.T) {
 	}
 	id := fmt.Sprintf("mcc-image-test-%d", os.Getpid())
 	got := run(t, tool(t, "runc"), "--root", filepath.Join(dir, "runc"), "run", "--bundle", bundle, id)
-	if strings.TrimSpace(got) != helloWant {
-		t.Fatalf("runc run printed %q, want %q", got, helloWant)
+	if strings.TrimSpace(got) != imagetest.HelloWant {
+		t.Fatalf("runc run printed %q, want %q", got, imagetest.HelloWant)
 	}
 }
 
@@ -156,8 +157,8 @@ func TestArm64ImageRunsUnderQemu(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := run(t, tool(t, "chroot"), "--userspec=65532:65532", rootfs, "/qemu", "/app/hello")
-	if strings.TrimSpace(got) != helloWant {
-		t.Fatalf("arm64 binary under qemu printed %q, want %q", got, helloWant)
+	if strings.TrimSpace(got) != imagetest.HelloWant {
+		t.Fatalf("arm64 binary under qemu printed %q, want %q", got, imagetest.HelloWant)
 	}
 }
 
@@ -277,7 +278,7 @@ func TestPushPullRoundTripKeepsDigest(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			b := buildHelloImage(t, filepath.Join(dir, c.name), c.archs...)
 			ref := host + "/mcc/hello-" + c.name + ":1"
-			got, err := Push(context.Background(), ref, b)
+			got, err := Push(context.Background(), ref, b, PushOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,13 +313,18 @@ func TestPushUnreachableRegistryIsBadInput(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	bin := buildHello(t, t.TempDir(), "amd64")
+	bin := imagetest.BuildHello(t, t.TempDir(), "amd64")
 	b, err := Build(context.Background(), Options{Binaries: []Binary{{Path: bin}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Push(context.Background(), addr+"/x/hello:1", b, remote.WithTransport(http.DefaultTransport))
+	_, err = Push(context.Background(), addr+"/x/hello:1", b, PushOptions{Remote: []remote.Option{remote.WithTransport(http.DefaultTransport)}})
 	if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), "cannot reach registry") {
 		t.Fatalf("push to a closed port: %v, want a bad-input 'cannot reach registry' error", err)
 	}
+}
+
+func tool(t testing.TB, name string) string {
+	t.Helper()
+	return testenv.Tool(t, name)
 }

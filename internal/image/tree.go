@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,8 +46,7 @@ func (t tree) add(e Entry) error {
 	return nil
 }
 
-// writeTar writes the tree as a tar stream: entries sorted by path (so a
-// parent comes before its children), fixed owners and modes, every time
+// writeTar writes the tree as a tar stream: entries sorted by path, fixed owners and modes, every time
 // field at mtime, no user or group names.
 func (t tree) writeTar(w io.Writer, mtime time.Time) error {
 	all := make(map[string]Entry, len(t))
@@ -76,7 +76,11 @@ func (t tree) writeTar(w io.Writer, mtime time.Time) error {
 	for p := range all {
 		paths = append(paths, p)
 	}
-	sort.Strings(paths)
+	// Sort by path elements (as tar --sort=name does per directory), so a
+	// directory's entries follow it directly: /etc, /etc/passwd, /etc-x.
+	sort.Slice(paths, func(i, j int) bool {
+		return slices.Compare(strings.Split(paths[i], "/"), strings.Split(paths[j], "/")) < 0
+	})
 
 	tw := tar.NewWriter(w)
 	for _, p := range paths {

@@ -276,14 +276,28 @@ func normaliseModes(root string) error {
 	})
 }
 
+// PushOptions tune Push.
+type PushOptions struct {
+	// Insecure uses plain HTTP for any registry (loopback and private
+	// addresses use it anyway).
+	Insecure bool
+	// Remote are passed to go-containerregistry's remote.Write (auth,
+	// transport).
+	Remote []remote.Option
+}
+
 // Push sends the image or index to ref (a tag or repository) and returns
 // the digest the registry stored. An unreachable registry is bad input.
-func Push(ctx context.Context, ref string, b *Built, opts ...remote.Option) (v1.Hash, error) {
-	r, err := name.ParseReference(ref, name.WeakValidation)
+func Push(ctx context.Context, ref string, b *Built, po PushOptions) (v1.Hash, error) {
+	nopts := []name.Option{name.WeakValidation}
+	if po.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
 	if err != nil {
 		return v1.Hash{}, badinput.Errorf("push target %q is not an image reference: write it like HOST:PORT/REPO:TAG", ref)
 	}
-	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
+	opts := append([]remote.Option{remote.WithContext(ctx)}, po.Remote...)
 	if b.Index != nil {
 		err = remote.WriteIndex(r, b.Index, opts...)
 	} else {

@@ -1,20 +1,23 @@
-package image
+// Package imagetest has what tests of images need: a static test program
+// built for any GOARCH, and the pinned Debian packages (fetched with
+// apt-get download when no mirror has them).
+package imagetest
 
 import (
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
-	"github.com/mcc-build/mcc/internal/testenv"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
-// helloSource is the program the tests put in images. It prints what the
+// HelloSource is the program the tests put in images. It prints what the
 // image must give it: its uid/gid, the CA bundle, time zones, a writable /tmp.
-const helloSource = `package main
+const HelloSource = `package main
 
 import (
 	"crypto/x509"
@@ -37,21 +40,21 @@ func main() {
 }
 `
 
-// helloWant is what helloSource prints inside an image with CA certs and
+// HelloWant is what HelloSource prints inside an image with CA certs and
 // tzdata, run as the nonroot user.
-const helloWant = "hello from mcc image: uid=65532 gid=65532 certs=true tz=true tmp=true"
+const HelloWant = "hello from mcc image: uid=65532 gid=65532 certs=true tz=true tmp=true"
 
-// buildHello writes helloSource into dir/src and builds it static for
+// BuildHello writes HelloSource into dir/src and builds it static for
 // goarch with -trimpath, so the same source gives the same bytes from any
 // directory. It returns the binary's path, dir/hello.
-func buildHello(t testing.TB, dir, goarch string) string {
+func BuildHello(t testing.TB, dir, goarch string) string {
 	t.Helper()
 	src := filepath.Join(dir, "src")
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(src, "go.mod"), "module mcc.test/hello\n\ngo 1.22\n")
-	write(t, filepath.Join(src, "main.go"), helloSource)
+	write(t, filepath.Join(src, "main.go"), HelloSource)
 	out := filepath.Join(dir, "hello")
 	cmd := exec.Command(goTool(), "build", "-trimpath", "-buildvcs=false", "-o", out, ".")
 	cmd.Dir = src
@@ -74,25 +77,54 @@ func write(t testing.TB, p, s string) {
 }
 
 var (
+	caPin = mustLookup("ca-certificates")
+	tzPin = mustLookup("tzdata")
+)
+
+func mustLookup(name string) sysroots.Pin {
+	p, err := sysroots.Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// aptSpec is NAME=VERSION from a pinned NAME_VERSION_ARCH.deb.
+func aptSpec(p sysroots.Pin) string {
+	parts := strings.SplitN(strings.TrimSuffix(p.File, ".deb"), "_", 3)
+	return parts[0] + "=" + parts[1]
+}
+
+var (
 	debsOnce sync.Once
 	debsDir  string
 	debsErr  string
 )
 
-// pinnedDebs returns the pinned ca-certificates and tzdata packages. It
+// PinnedDebs returns the pinned ca-certificates and tzdata packages. It
 // looks at $MCC_CA_DEB/$MCC_TZDATA_DEB, then $MCC_TEST_SOURCES (make mirror),
 // then a test cache that `apt-get download` fills; in CI a missing one fails.
-func pinnedDebs(t testing.TB) (ca, tz string) {
+func PinnedDebs(t testing.TB) (ca, tz string) {
 	t.Helper()
 	ca, tz = os.Getenv("MCC_CA_DEB"), os.Getenv("MCC_TZDATA_DEB")
 	if ca != "" && tz != "" {
 		return ca, tz
 	}
 	if d := os.Getenv("MCC_TEST_SOURCES"); d != "" {
-		c, z := filepath.Join(d, CACertsPin.File), filepath.Join(d, TzdataPin.File)
+		c, z := filepath.Join(d, caPin.File), filepath.Join(d, tzPin.File)
 		if exists(c) && exists(z) {
 			return c, z
 		}
+	}
+	if testing.Short() {
+		// -short runs no network: use the cache only.
+		if base, err := os.UserCacheDir(); err == nil {
+			c, z := filepath.Join(base, "mcc-test", "debs", caPin.File), filepath.Join(base, "mcc-test", "debs", tzPin.File)
+			if exists(c) && exists(z) {
+				return c, z
+			}
+		}
+		t.Skip("pinned .deb files not cached and -short: run without -short once, or set MCC_CA_DEB and MCC_TZDATA_DEB")
 	}
 	debsOnce.Do(func() {
 		base, err := os.UserCacheDir()
@@ -104,15 +136,14 @@ func pinnedDebs(t testing.TB) (ca, tz string) {
 			debsErr = err.Error()
 			return
 		}
-		for _, p := range []sysroots.Pin{CACertsPin, TzdataPin} {
+		for _, p := range []sysroots.Pin{caPin, tzPin} {
 			if exists(filepath.Join(debsDir, p.File)) {
 				continue
 			}
-			d := parseDebName(p.File)
-			cmd := exec.Command("apt-get", "download", d.Name+"="+d.Version)
+			cmd := exec.Command("apt-get", "download", aptSpec(p))
 			cmd.Dir = debsDir
 			if b, err := cmd.CombinedOutput(); err != nil {
-				debsErr = "apt-get download " + d.Name + "=" + d.Version + ": " + err.Error() + ": " + string(b)
+				debsErr = "apt-get download " + aptSpec(p) + ": " + err.Error() + ": " + string(b)
 				return
 			}
 		}
@@ -123,7 +154,7 @@ func pinnedDebs(t testing.TB) (ca, tz string) {
 		}
 		t.Skip(debsErr)
 	}
-	return filepath.Join(debsDir, CACertsPin.File), filepath.Join(debsDir, TzdataPin.File)
+	return filepath.Join(debsDir, caPin.File), filepath.Join(debsDir, tzPin.File)
 }
 
 func exists(p string) bool {
@@ -131,8 +162,3 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// tool is testenv.Tool: the path of a program, or skip (fail in CI).
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	return testenv.Tool(t, name)
-}

@@ -1,0 +1,394 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/image"
+	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/sysroots"
+)
+
+func init() {
+	register("image", "put static executables in a reproducible FROM scratch OCI image", runImage)
+}
+
+const imageUsage = `
+Usage:
+  mcc image -o OUT.tar [--layout DIR] [--push REF] [--tag NAME] [--entrypoint CMD] [--tzdata] FILE
+  mcc image -o OUT.tar --platform OS/ARCH=FILE [--platform OS/ARCH=FILE]... [flags]
+
+Puts a static executable in a FROM scratch OCI image: the file at /app/NAME
+(the entrypoint), /etc/passwd and /etc/group with root and nonroot (65532),
+/tmp, CA certificates from Debian's pinned ca-certificates package, optionally
+/usr/share/zoneinfo from the pinned tzdata package, and an SPDX SBOM at
+/usr/share/sbom/image.spdx.json. It runs as 65532:65532. Several --platform
+give a multi-arch image index; each file must be built for its platform.
+
+The same inputs give the same digest: files, times and order are fixed
+(times from $SOURCE_DATE_EPOCH, else 1970). OUT.tar is a docker-archive
+('podman load -i OUT.tar'); the SBOM is also written beside it as
+OUT.spdx.json (OUT.OS-ARCH.spdx.json per platform). Outputs are replaced
+atomically: a failed run leaves an existing OUT.tar as it was.
+
+The pinned .deb files come from the store or a --mirror; or give them with
+--ca-deb/--tzdata-deb ($MCC_CA_DEB, $MCC_TZDATA_DEB). Get them offline with
+  apt-get download ` + "CA_APT TZ_APT" + `
+
+Examples:
+  mcc go build -o out/app ./cmd/app && mcc image -o out/app.tar out/app
+  podman load -i out/app.tar && podman run --rm app:latest
+  mcc image -o out/app.tar --tag app:1.0 --tzdata --layout out/app.oci out/app
+  mcc image -o out/app.tar --platform linux/amd64=out/app-amd64 --platform linux/arm64=out/app-arm64
+  mcc image -o out/app.tar --push 127.0.0.1:5000/app:1.0 out/app
+`
+
+func imageUsageText() string {
+	hint := func(p sysroots.Pin) string {
+		d := strings.SplitN(strings.TrimSuffix(p.File, ".deb"), "_", 3)
+		if len(d) < 2 {
+			return p.File
+		}
+		return d[0] + "=" + d[1]
+	}
+	return strings.Replace(imageUsage, "CA_APT TZ_APT", hint(image.CACertsPin)+" "+hint(image.TzdataPin), 1)
+}
+
+type imageFlags struct {
+	out, layout, push, tag, entrypoint string
+	platforms, env, labels, adds       []string
+	tzdata, noCA, insecure             bool
+	caDeb, tzDeb, toolchainManifest    string
+}
+
+func runImage(ctx context.Context, a *app, args []string) error {
+	var f imageFlags
+	fs := newFlags("image")
+	fs.StringVarP(&f.out, "output", "o", "", "write a docker-archive to `OUT.tar` (podman load -i OUT.tar)")
+	fs.StringVar(&f.layout, "layout", "", "also write an OCI image layout to `DIR` (replaced as a whole)")
+	fs.StringVar(&f.push, "push", "", "also push to `REF` (HOST[:PORT]/REPO[:TAG]); loopback registries use plain HTTP")
+	fs.StringArrayVar(&f.platforms, "platform", nil, "`OS/ARCH=FILE`: the executable for one platform; repeat for an image index")
+	fs.StringVar(&f.tag, "tag", "", "image `NAME[:TAG]` in the archive and layout (default: FILE's name:latest)")
+	fs.StringVar(&f.entrypoint, "entrypoint", "", "entrypoint `CMD`, as a JSON array or a space-separated line (default: /app/NAME)")
+	fs.StringArrayVar(&f.env, "env", nil, "add `KEY=VALUE` to the image's environment (repeatable)")
+	fs.StringArrayVar(&f.labels, "label", nil, "add label `KEY=VALUE` (repeatable)")
+	fs.StringArrayVar(&f.adds, "add", nil, "add a file: `/PATH=SRC` copies SRC to /PATH in the image (repeatable), e.g. /etc/hosts=hosts")
+	fs.BoolVar(&f.tzdata, "tzdata", false, "add /usr/share/zoneinfo from the pinned tzdata package")
+	fs.BoolVar(&f.noCA, "no-ca-certs", false, "leave out the CA certificates")
+	fs.StringVar(&f.caDeb, "ca-deb", os.Getenv("MCC_CA_DEB"), "the pinned ca-certificates .deb `FILE` (default: from the store or a mirror)")
+	fs.StringVar(&f.tzDeb, "tzdata-deb", os.Getenv("MCC_TZDATA_DEB"), "the pinned tzdata .deb `FILE` (default: from the store or a mirror)")
+	fs.StringVar(&f.toolchainManifest, "toolchain-manifest", "", "JSON `FILE` listing the toolchain components that built the binaries, for the SBOM")
+	fs.BoolVar(&f.insecure, "insecure-registry", false, "push over plain HTTP to a non-loopback registry")
+	if err := a.parse(fs, imageUsageText(), args); err != nil {
+		return err
+	}
+
+	opts, err := a.imageOptions(ctx, &f, fs.Args())
+	if err != nil {
+		return err
+	}
+	if f.out == "" && f.layout == "" && f.push == "" {
+		return usagef("mcc image: no output: give -o OUT.tar (and/or --layout DIR, --push REF) (see mcc image --help)")
+	}
+	if f.tag == "" {
+		f.tag = image.DefaultTag(opts.Binaries[0].Path)
+	}
+	if f.out != "" {
+		if err := image.CheckWritable(f.out); err != nil {
+			return err
+		}
+	}
+
+	built, err := image.Build(ctx, *opts)
+	if err != nil {
+		return err
+	}
+	digest, err := built.Digest()
+	if err != nil {
+		return err
+	}
+	res := imageResult{Digest: digest.String(), Tag: f.tag}
+	for _, p := range built.Platforms {
+		res.Platforms = append(res.Platforms, imagePlatform{
+			Platform: p.Platform.OS + "/" + p.Platform.Architecture + variantSuffix(p.Platform), Digest: p.Digest.String(), Binary: p.Binary,
+		})
+	}
+	if f.out != "" {
+		if err := image.WriteArchive(f.out, built, f.tag); err != nil {
+			return err
+		}
+		res.Output = f.out
+		if res.SBOM, err = image.WriteSBOMs(f.out, built); err != nil {
+			return err
+		}
+	}
+	if f.layout != "" {
+		if err := image.WriteLayout(f.layout, built, f.tag); err != nil {
+			return err
+		}
+		res.Layout = f.layout
+		if f.out == "" {
+			if res.SBOM, err = image.WriteSBOMs(strings.TrimSuffix(f.layout, "/"), built); err != nil {
+				return err
+			}
+		}
+	}
+	if f.push != "" {
+		if _, err := image.Push(ctx, f.push, built, image.PushOptions{Insecure: f.insecure}); err != nil {
+			return err
+		}
+		res.Pushed = f.push + "@" + digest.String()
+	}
+
+	if a.json {
+		return a.printJSON(res)
+	}
+	fmt.Fprintf(a.stdout, "%s %s\n", res.Digest, f.tag)
+	if !a.quiet {
+		for _, p := range res.Platforms {
+			fmt.Fprintf(a.stdout, "  %s %s\n", p.Platform, p.Digest)
+		}
+		if res.Output != "" {
+			fmt.Fprintf(a.stdout, "wrote %s (podman load -i %s)\n", res.Output, res.Output)
+		}
+		if res.Layout != "" {
+			fmt.Fprintf(a.stdout, "wrote %s (OCI layout, oci:%s:%s)\n", res.Layout, res.Layout, tagPart(f.tag))
+		}
+		for _, s := range res.SBOM {
+			fmt.Fprintf(a.stdout, "wrote %s (SPDX SBOM)\n", s)
+		}
+		if res.Pushed != "" {
+			fmt.Fprintf(a.stdout, "pushed %s\n", res.Pushed)
+		}
+	}
+	return nil
+}
+
+type imageResult struct {
+	Digest    string          `json:"digest"`
+	Tag       string          `json:"tag"`
+	Platforms []imagePlatform `json:"platforms"`
+	Output    string          `json:"output,omitempty"`
+	Layout    string          `json:"layout,omitempty"`
+	SBOM      []string        `json:"sbom,omitempty"`
+	Pushed    string          `json:"pushed,omitempty"`
+}
+
+type imagePlatform struct {
+	Platform string `json:"platform"`
+	Digest   string `json:"digest"`
+	Binary   string `json:"binary_sha256"`
+}
+
+func variantSuffix(p v1.Platform) string {
+	if p.Variant == "" {
+		return ""
+	}
+	return "/" + p.Variant
+}
+
+func tagPart(tag string) string {
+	if c := strings.LastIndex(tag, ":"); c > strings.LastIndex(tag, "/") {
+		return tag[c+1:]
+	}
+	return "latest"
+}
+
+// imageOptions turns the flags into image.Options; it finds the pinned
+// packages but reads no binary (Build checks those).
+func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (*image.Options, error) {
+	o := &image.Options{}
+	switch {
+	case len(f.platforms) > 0 && len(files) > 0:
+		return nil, usagef("mcc image: give either FILE or --platform OS/ARCH=FILE, not both (see mcc image --help)")
+	case len(files) > 1:
+		return nil, usagef("mcc image: one FILE per image; for several platforms use --platform OS/ARCH=FILE (see mcc image --help)")
+	case len(files) == 1:
+		b := image.Binary{Path: files[0]}
+		if a.target != "" {
+			p, err := image.ParsePlatform(a.target)
+			if err != nil {
+				return nil, err
+			}
+			b.Platform = p
+		}
+		o.Binaries = []image.Binary{b}
+	case len(f.platforms) > 0:
+		for _, s := range f.platforms {
+			plat, file, ok := strings.Cut(s, "=")
+			if !ok || file == "" {
+				return nil, usagef("mcc image: --platform %q is not OS/ARCH=FILE: write it like --platform linux/arm64=out/app-arm64", s)
+			}
+			p, err := image.ParsePlatform(plat)
+			if err != nil {
+				return nil, err
+			}
+			o.Binaries = append(o.Binaries, image.Binary{Platform: p, Path: file})
+		}
+	default:
+		return nil, usagef("mcc image: no executable: give FILE or --platform OS/ARCH=FILE (see mcc image --help)")
+	}
+	for _, b := range o.Binaries {
+		if _, err := os.Stat(b.Path); err != nil {
+			return nil, badinput.Errorf("executable %s: %v: build it first, e.g. 'mcc go build -o %s .'", b.Path, errUnwrap(err), b.Path)
+		}
+	}
+
+	if f.entrypoint != "" {
+		ep, err := parseEntrypoint(f.entrypoint)
+		if err != nil {
+			return nil, err
+		}
+		o.Entrypoint = ep
+	}
+	o.Env = f.env
+	for _, e := range f.env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return nil, usagef("mcc image: --env %q is not KEY=VALUE", e)
+		}
+	}
+	if len(f.labels) > 0 {
+		o.Labels = map[string]string{}
+		for _, l := range f.labels {
+			k, v, ok := strings.Cut(l, "=")
+			if !ok || k == "" {
+				return nil, usagef("mcc image: --label %q is not KEY=VALUE", l)
+			}
+			o.Labels[k] = v
+		}
+	}
+	for _, add := range f.adds {
+		dst, src, ok := strings.Cut(add, "=")
+		if !ok || !strings.HasPrefix(dst, "/") || src == "" {
+			return nil, usagef("mcc image: --add %q is not /PATH=SRC: write it like --add /etc/hosts=hosts", add)
+		}
+		o.Files = append(o.Files, image.File{Path: dst, Source: src})
+	}
+	var err error
+	if o.Created, err = image.SourceDateEpoch(); err != nil {
+		return nil, err
+	}
+	if f.toolchainManifest != "" {
+		if o.Toolchain, err = readToolchainManifest(f.toolchainManifest); err != nil {
+			return nil, err
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		o.SourceDir = wd
+	}
+
+	var fetcher *fetch.Fetcher
+	pinned := func(given string, pin sysroots.Pin, flag, without string) (string, error) {
+		if given != "" {
+			return given, nil
+		}
+		if fetcher == nil {
+			if fetcher, err = a.imageFetcher(); err != nil {
+				return "", err
+			}
+		}
+		r, err := fetcher.Fetch(ctx, pin)
+		if err != nil {
+			if badinput.Is(err) {
+				return "", badinput.Errorf("%v; or get it with 'apt-get download %s' and pass %s FILE%s", err, aptSpec(pin), flag, without)
+			}
+			return "", err
+		}
+		return r.Path, nil
+	}
+	if !f.noCA {
+		if o.CACertsDeb, err = pinned(f.caDeb, image.CACertsPin, "--ca-deb", " (or --no-ca-certs)"); err != nil {
+			return nil, err
+		}
+	}
+	if f.tzdata {
+		if o.TzdataDeb, err = pinned(f.tzDeb, image.TzdataPin, "--tzdata-deb", ""); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+func aptSpec(p sysroots.Pin) string {
+	d := strings.SplitN(strings.TrimSuffix(p.File, ".deb"), "_", 3)
+	if len(d) < 2 {
+		return p.Name
+	}
+	return d[0] + "=" + d[1]
+}
+
+func errUnwrap(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// imageFetcher opens the store and mirrors from the global flags.
+func (a *app) imageFetcher() (*fetch.Fetcher, error) {
+	dir := a.cache
+	if dir == "" {
+		var err error
+		if dir, err = store.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	s, err := store.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	mirrors := a.mirrors
+	if len(mirrors) == 0 && os.Getenv("MCC_MIRROR") != "" {
+		mirrors = strings.Split(os.Getenv("MCC_MIRROR"), ",")
+	}
+	return &fetch.Fetcher{Store: s, Mirrors: mirrors, Offline: a.offline || os.Getenv("MCC_OFFLINE") == "1"}, nil
+}
+
+// parseEntrypoint reads a JSON array (["/app/x","-v"]) or a line split at
+// spaces.
+func parseEntrypoint(s string) ([]string, error) {
+	if strings.HasPrefix(strings.TrimSpace(s), "[") {
+		var ep []string
+		if err := json.Unmarshal([]byte(s), &ep); err != nil || len(ep) == 0 {
+			return nil, usagef(`mcc image: --entrypoint %q is not a JSON array of strings: write it like '["/app/server","--port=80"]'`, s)
+		}
+		return ep, nil
+	}
+	ep := strings.Fields(s)
+	if len(ep) == 0 {
+		return nil, usagef("mcc image: --entrypoint is empty")
+	}
+	return ep, nil
+}
+
+// readToolchainManifest reads {"components":[{"name","version","sha256","purl"}]}
+// (or the bare array), what a toolchain store entry records about itself.
+func readToolchainManifest(p string) ([]image.Component, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, badinput.Errorf("reading toolchain manifest %s: %v", p, errUnwrap(err))
+	}
+	var doc struct {
+		Components []image.Component `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		var list []image.Component
+		if err2 := json.Unmarshal(b, &list); err2 != nil {
+			return nil, badinput.Errorf("toolchain manifest %s is not JSON like {\"components\":[{\"name\":\"musl\",\"version\":\"1.2.3\",\"sha256\":\"...\"}]}: %v", p, err)
+		}
+		doc.Components = list
+	}
+	for _, c := range doc.Components {
+		if c.Name == "" {
+			return nil, badinput.Errorf("toolchain manifest %s has a component without a name", p)
+		}
+	}
+	return doc.Components, nil
+}
