@@ -1,0 +1,44 @@
+"""mcc_image: a FROM-scratch image of a static binary, made by `mcc image`.
+
+The rule runs the mcc binary that rules_go builds from this repository, with
+mcc's default settings, so `mcc image -o out.tar BINARY` outside Bazel gives
+the same bytes (and the same image digest) as the rule does.
+"""
+
+def _mcc_image_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".tar")
+    binary = ctx.executable.binary
+    args = ctx.actions.args()
+    args.add("image")
+    args.add("-o", out)
+    if ctx.attr.tag:
+        args.add("--tag", ctx.attr.tag)
+    args.add(binary)
+    ctx.actions.run(
+        executable = ctx.executable._mcc,
+        arguments = [args],
+        inputs = [binary],
+        outputs = [out],
+        mnemonic = "MccImage",
+        progress_message = "Packing image %s" % ctx.label,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+mcc_image = rule(
+    implementation = _mcc_image_impl,
+    doc = "Packs a static binary into a reproducible FROM-scratch image tar (docker-archive).",
+    attrs = {
+        "binary": attr.label(
+            mandatory = True,
+            executable = True,
+            cfg = "target",
+            doc = "The static executable to put into the image (a go_binary with static = \"on\").",
+        ),
+        "tag": attr.string(doc = "Image name:tag recorded in the archive; empty: mcc's default."),
+        "_mcc": attr.label(
+            default = Label("//cmd/mcc"),
+            executable = True,
+            cfg = "exec",
+        ),
+    },
+)

@@ -1,0 +1,174 @@
+"""Repository rules that wire mcc's Bazel build together offline.
+
+scripts/setup-bazel.sh fills .bazel-deps/ (rules_go and rules_cc with our
+patches, the pinned Go SDK, the vendored Go modules with their BUILD files);
+mcc_dependencies() links those in and fails with the command to run when the
+setup has not been run. mcc_musl_toolchains() runs `mcc toolchain install` and
+turns each target's musl cc wrapper into a registered C toolchain.
+"""
+
+_SETUP_HINT = "run `make demo` (or `bash scripts/setup-bazel.sh`) in this checkout first"
+
+_MCC_HINT = "run `make build` (or `make demo`) first, or set MCC to an mcc binary"
+
+# Maps mcc's --target to Bazel's CPU constraint and Debian's binutils prefix.
+MUSL_TARGETS = {
+    "linux/amd64": struct(name = "linux_amd64", cpu = "x86_64", binutils = "x86_64-linux-gnu"),
+    "linux/arm64": struct(name = "linux_arm64", cpu = "aarch64", binutils = "aarch64-linux-gnu"),
+}
+
+def _workspace_dir(ctx):
+    return ctx.path(Label("@//:WORKSPACE")).dirname
+
+def _deps_dir(ctx):
+    return str(_workspace_dir(ctx)) + "/.bazel-deps"
+
+def _mcc_dep_repository_impl(ctx):
+    src = ctx.path(_deps_dir(ctx) + "/" + ctx.attr.path)
+    if not ctx.path(_deps_dir(ctx) + "/READY").exists or not src.exists:
+        fail("mcc: Bazel dependency .bazel-deps/%s is missing: %s" % (ctx.attr.path, _SETUP_HINT))
+    for entry in src.readdir():
+        ctx.symlink(entry, entry.basename)
+    if ctx.attr.build_file_content:
+        if ctx.path("BUILD.bazel").exists or ctx.path("BUILD").exists:
+            fail("mcc: .bazel-deps/%s already has a BUILD file" % ctx.attr.path)
+        ctx.file("BUILD.bazel", ctx.attr.build_file_content)
+    if not ctx.path("WORKSPACE").exists and not ctx.path("WORKSPACE.bazel").exists:
+        ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+
+mcc_dep_repository = repository_rule(
+    implementation = _mcc_dep_repository_impl,
+    doc = "Links a directory of .bazel-deps/ in as a repository.",
+    attrs = {
+        "path": attr.string(mandatory = True, doc = "directory under .bazel-deps/"),
+        "build_file_content": attr.string(doc = "BUILD.bazel to write when the directory has none"),
+    },
+    # Re-linked on every server start, so a new setup run is seen at once.
+    local = True,
+)
+
+def _stub_repository_impl(ctx):
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.file("BUILD.bazel", ctx.attr.build_file_content)
+
+_stub_repository = repository_rule(
+    implementation = _stub_repository_impl,
+    attrs = {"build_file_content": attr.string(mandatory = True)},
+)
+
+def mcc_dependencies():
+    """Declares every repository the build needs; nothing is downloaded."""
+    mcc_dep_repository(name = "io_bazel_rules_go", path = "rules_go")
+    mcc_dep_repository(name = "rules_cc", path = "rules_cc")
+    mcc_dep_repository(
+        name = "mcc_go_sdk_files",
+        path = "go",
+        build_file_content = "exports_files([\"VERSION\"])\n",
+    )
+    mcc_dep_repository(name = "mcc_go_deps", path = "go_deps")
+
+    # Debian's bazel-skylib and bazel-rules-java packages.
+    native.local_repository(name = "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
+    native.local_repository(name = "rules_java", path = "/usr/share/bazel/rules/java")
+
+    # `bazel test` asks for coverage tools even when coverage is off; they
+    # are only downloaded for real coverage runs, which mcc does not do.
+    _stub_repository(
+        name = "remote_coverage_tools",
+        build_file_content = "\n".join([
+            "package(default_visibility = [\"//visibility:public\"])",
+            "",
+            "filegroup(name = \"coverage_report_generator\")",
+            "",
+            "filegroup(name = \"lcov_merger\")",
+            "",
+        ]),
+    )
+
+def _absolute(label):
+    # Bazel 4 prints labels of the main repository without "@".
+    s = str(label)
+    return "@" + s if s.startswith("//") else s
+
+def _find_mcc(ctx):
+    mcc = ctx.os.environ.get("MCC", "")
+    if mcc:
+        path = ctx.path(mcc)
+    else:
+        path = ctx.path(str(_workspace_dir(ctx)) + "/bin/mcc")
+    if not path.exists:
+        fail("mcc: no mcc binary at %s to build the musl toolchain with: %s" % (path, _MCC_HINT))
+    return path
+
+def _mcc_musl_toolchain_impl(ctx):
+    target = MUSL_TARGETS[ctx.attr.target]
+    mcc = _find_mcc(ctx)
+    res = ctx.execute([mcc, "toolchain", "install", "--target", ctx.attr.target], timeout = 3600)
+    if res.return_code != 0:
+        # mcc's own one-line error names the problem and the fix: pass it on.
+        fail("mcc toolchain install --target %s failed (exit %d):\n%s" % (
+            ctx.attr.target,
+            res.return_code,
+            (res.stderr + res.stdout).strip(),
+        ))
+    res = ctx.execute([mcc, "toolchain", "path", "--target", ctx.attr.target])
+    if res.return_code != 0:
+        fail("mcc toolchain path --target %s failed (exit %d):\n%s" % (
+            ctx.attr.target,
+            res.return_code,
+            (res.stderr + res.stdout).strip(),
+        ))
+    cc = ctx.path(res.stdout.strip())
+    if not cc.exists:
+        fail("mcc toolchain path --target %s printed %s, which does not exist" % (ctx.attr.target, cc))
+    ctx.symlink(cc, "bin/cc")
+
+    tools = {}
+    for tool in ["ar", "ld", "nm", "objcopy", "objdump", "strip", "cpp"]:
+        path = ctx.which(target.binutils + "-" + tool)
+        if not path:
+            fail("mcc: %s-%s not found; run `make setup` (Debian's binutils for %s)" % (target.binutils, tool, ctx.attr.target))
+        tools[tool] = str(path)
+
+    # Header directories the compiler searches on its own, for Bazel's
+    # inclusion checks: the wrapper's -v output lists them.
+    res = ctx.execute(["sh", "-c", "echo | '%s' -xc -E -v - 2>&1 >/dev/null" % cc])
+    include_dirs = []
+    in_list = False
+    for line in res.stdout.splitlines():
+        if line.startswith("#include <...> search starts here:"):
+            in_list = True
+        elif line.startswith("End of search list."):
+            in_list = False
+        elif in_list:
+            include_dirs.append(str(ctx.path(line.strip())))
+
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.template("BUILD.bazel", ctx.attr._build_tpl, {
+        "{name}": target.name,
+        "{cpu}": target.cpu,
+        "{target}": ctx.attr.target,
+        "{tools}": repr(tools),
+        "{include_dirs}": repr(include_dirs),
+        "{config_bzl}": _absolute(Label("//toolchains:cc_toolchain_config.bzl")),
+    })
+
+mcc_musl_toolchain = repository_rule(
+    implementation = _mcc_musl_toolchain_impl,
+    doc = "A C toolchain for one musl target, built by `mcc toolchain install`.",
+    attrs = {
+        "target": attr.string(mandatory = True, values = MUSL_TARGETS.keys()),
+        "_build_tpl": attr.label(default = "//toolchains:BUILD.musl.tpl"),
+    },
+    environ = ["MCC", "MCC_CACHE", "MCC_MIRROR", "XDG_CACHE_HOME", "PATH"],
+)
+
+def mcc_musl_toolchains():
+    """Declares the musl C toolchain repositories and registers them.
+
+    The toolchain() targets live in //toolchains, so resolving a toolchain
+    builds only the musl sysroot of the target actually asked for.
+    """
+    for target, t in MUSL_TARGETS.items():
+        mcc_musl_toolchain(name = "mcc_musl_" + t.name, target = target)
+        native.register_toolchains("//toolchains:musl_" + t.name)
