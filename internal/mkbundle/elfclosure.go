@@ -1,0 +1,100 @@
+package mkbundle
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// GlibcLibDirs is where the glibc fallback looks for shared libraries: the
+// multiarch and plain library directories of a Debian system, in ld.so's
+// order, then /usr/lib where Debian's Mono keeps its native helpers.
+var GlibcLibDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/lib", "/usr/lib"}
+
+// SharedLibrary is one file of an ELF closure, by the path the loader will
+// look it up at (its SONAME in a library directory, or the interpreter).
+type SharedLibrary struct {
+	Path   string // where it goes in the image, e.g. /lib/x86_64-linux-gnu/libc.so.6
+	Source string // the file to copy (symlinks resolved)
+}
+
+// LibraryClosure finds every shared library the roots need, transitively,
+// by reading PT_INTERP and DT_NEEDED, and looking names up in dirs. roots
+// are executables or libraries given by path; libraries named by a bare
+// SONAME in roots (e.g. a runtime's dlopen targets) are looked up too and
+// included. The result is sorted by Path.
+func LibraryClosure(roots []string, dirs []string) ([]SharedLibrary, error) {
+	seen := map[string]SharedLibrary{}
+	var queue []string
+	need := func(name, from string) error {
+		if _, ok := seen[name]; ok {
+			return nil
+		}
+		var found string
+		if filepath.IsAbs(name) {
+			found = name
+		} else {
+			for _, d := range dirs {
+				p := filepath.Join(d, name)
+				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+					found = p
+					break
+				}
+			}
+		}
+		if found == "" {
+			return fmt.Errorf("shared library %s (needed by %s) not found in %s", name, from, strings.Join(dirs, ", "))
+		}
+		src, err := filepath.EvalSymlinks(found)
+		if err != nil {
+			return err
+		}
+		seen[name] = SharedLibrary{Path: found, Source: src}
+		queue = append(queue, found)
+		return nil
+	}
+	for _, r := range roots {
+		if !filepath.IsAbs(r) {
+			if err := need(r, "the runtime"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		queue = append(queue, r)
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		f, err := elf.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		for _, prog := range f.Progs {
+			if prog.Type == elf.PT_INTERP {
+				b := make([]byte, prog.Filesz)
+				if _, err := prog.ReadAt(b, 0); err == nil {
+					if err := need(strings.TrimRight(string(b), "\x00"), p); err != nil {
+						f.Close()
+						return nil, err
+					}
+				}
+			}
+		}
+		libs, _ := f.ImportedLibraries()
+		f.Close()
+		for _, l := range libs {
+			if err := need(l, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := make([]SharedLibrary, 0, len(seen))
+	for _, l := range seen {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}

@@ -1,0 +1,432 @@
+package toolchains
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/elfcheck"
+	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/progress"
+	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/internal/unpack"
+	monopatches "github.com/mcc-build/mcc/patches/mono"
+	"github.com/mcc-build/mcc/sysroots"
+)
+
+// monoRecipeVersion changes whenever this recipe changes the runtime's bytes.
+const monoRecipeVersion = 1
+
+// MonoSourcePin names the pinned Mono source.
+const MonoSourcePin = "mono-6.8.0.105"
+
+// monoSourceEpoch is the Mono tarball's file date, used as SOURCE_DATE_EPOCH.
+const monoSourceEpoch = 1580835600 // 2020-02-04 17:00 UTC
+
+// monoArch is what the runtime build needs per target.
+type monoArch struct {
+	triple     string      // configure --host
+	headersPin string      // pin of a linux-libc-dev .deb
+	asmDir     string      // the arch's asm/ inside that .deb
+	machine    elf.Machine // what the runtime must be
+}
+
+var monoArches = map[string]monoArch{
+	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "linux-libc-dev-6.1.192-2-amd64", asmDir: "usr/include/x86_64-linux-gnu/asm", machine: elf.EM_X86_64},
+}
+
+// MonoTargets lists the targets a static Mono runtime can be built for.
+func MonoTargets() []string {
+	var ts []string
+	for t := range monoArches {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	return ts
+}
+
+// monoConfigureFlags make a static runtime without the managed build, LLVM,
+// BoringSSL or AOT images: Debian's class libraries supply the managed side.
+var monoConfigureFlags = []string{
+	"--disable-boehm", "--with-sgen=yes", "--disable-mcs-build", "--with-mcs-docs=no",
+	"--disable-nls", "--disable-btls", "--disable-llvm", "--disable-dtrace",
+	"--without-ikvm-native", "--disable-system-aot", "--with-profile4_x=no",
+	"--enable-static", "--disable-shared", "--with-shared_mono=no", "--with-static_mono=yes",
+	"--disable-crash-reporting",
+}
+
+// monoDirs are the runtime's directories, built in this order (mono/tests,
+// dis, profiler and the rest of the tree are not needed).
+var monoDirs = []string{"mono/eglib", "mono/arch", "mono/utils", "mono/cil", "mono/sgen", "mono/metadata", "mono/mini", "mono/native", "support"}
+
+// monoArchives are linked, in a group, into the static runtime.
+var monoArchives = []string{
+	"mono/mini/libmain.a",
+	"mono/mini/.libs/libmini.a",
+	"mono/mini/.libs/libmono-ee-interp.a",
+	"mono/mini/.libs/libmono-dbg.a",
+	"mono/metadata/.libs/libmonoruntimesgen.a",
+	"mono/metadata/.libs/libmonoruntime-config.a",
+	"mono/metadata/.libs/libmonoruntime-support.a",
+	"mono/sgen/.libs/libmonosgen.a",
+	"mono/utils/.libs/libmonoutils.a",
+	"mono/utils/.libs/libmonomath.a",
+	"mono/eglib/.libs/libeglib.a",
+	"mono/native/.libs/libmono-native.a",
+	"support/.libs/libMonoPosixHelper.a",
+}
+
+// nativeTableArchives provide the symbols the static main serves to
+// [DllImport]s; libc comes from the toolchain's sysroot.
+var nativeTableArchives = []string{
+	"mono/native/.libs/libmono-native.a",
+	"support/.libs/libMonoPosixHelper.a",
+}
+
+// InstallMono returns the static musl Mono runtime for t, building t's musl
+// toolchain and then the runtime if the store lacks them.
+func InstallMono(ctx context.Context, in *Installer, t Target) (*MonoRuntime, error) {
+	if _, ok := monoArches[t.Name]; !ok {
+		return nil, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", t.Name, strings.Join(MonoTargets(), ", "))
+	}
+	tc, err := in.Install(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	b := &MonoBuild{
+		Store: in.Store, Fetcher: in.Fetcher, Target: t.Name,
+		CC: tc.CC, CCIdentity: tc.Key, LibC: filepath.Join(tc.Sysroot, "lib", "libc.a"),
+		Progress: in.Progress, Log: in.Log,
+	}
+	return b.Install(ctx)
+}
+
+// MonoBuild builds (once per key) a static musl Mono runtime for a target.
+// The C compiler's libc.a must provide _dl_find_object (mcc's toolchains
+// add a shim): Debian's libgcc_eh needs it and musl lacks it.
+type MonoBuild struct {
+	Store      *store.Store
+	Fetcher    *fetch.Fetcher
+	Target     string // e.g. "linux/amd64"
+	CC         string // the target's musl C compiler
+	CCIdentity string // what identifies CC's bytes (a toolchain store key); else its --version and digest
+	LibC       string // the sysroot's libc.a, read for the libc symbol table
+	Jobs       int    // make -j; 2 if zero (the build machines are shared)
+	Progress   *progress.Reporter
+	Log        io.Writer // build output is also copied here (-v)
+}
+
+// MonoRuntime is a built runtime in the store.
+type MonoRuntime struct {
+	Target  string `json:"target"`
+	Dir     string `json:"dir"`
+	Runtime string `json:"runtime"` // Dir/bin/mono: static, stripped
+	Key     string `json:"key"`
+	Built   bool   `json:"built"` // this call built it
+}
+
+// monoKeyInputs is everything that changes the runtime's bytes.
+type monoKeyInputs struct {
+	Recipe  int
+	Target  string
+	Source  string
+	Headers string
+	Patches []string
+	Flags   []string
+	CC      string
+	LibC    string
+}
+
+// Install returns the runtime for b.Target, building it if the store lacks it.
+func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
+	arch, ok := monoArches[b.Target]
+	if !ok {
+		return nil, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", b.Target, strings.Join(MonoTargets(), ", "))
+	}
+	srcPin, err := sysroots.Lookup(MonoSourcePin)
+	if err != nil {
+		return nil, err
+	}
+	khPin, err := sysroots.Lookup(arch.headersPin)
+	if err != nil {
+		return nil, err
+	}
+	ccID := b.CCIdentity
+	if ccID == "" {
+		if ccID, err = compilerIdentity(ctx, b.CC); err != nil {
+			return nil, err
+		}
+	}
+	libcSum := ""
+	if b.LibC != "" {
+		if libcSum, err = fileSHA256(b.LibC); err != nil {
+			return nil, badinput.Errorf("musl libc.a %s: %v", b.LibC, err)
+		}
+	}
+	in := monoKeyInputs{
+		Recipe: monoRecipeVersion, Target: b.Target, Source: srcPin.SHA256, Headers: khPin.SHA256,
+		Flags: monoConfigureFlags, CC: ccID, LibC: libcSum,
+	}
+	for _, p := range monopatches.Patches() {
+		in.Patches = append(in.Patches, p.Name+"@"+p.SHA256)
+	}
+	key := store.Key("mono-runtime-"+b.Target, in)
+	rt := &MonoRuntime{Target: b.Target, Key: key}
+	if b.Store.Has(key) {
+		rt.Dir = b.Store.Path(key)
+		rt.Runtime = filepath.Join(rt.Dir, "bin", "mono")
+		return rt, nil
+	}
+	src, err := b.Fetcher.Fetch(ctx, srcPin)
+	if err != nil {
+		return nil, err
+	}
+	kh, err := b.Fetcher.Fetch(ctx, khPin)
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(b.Store.Root, "logs", key+".log")
+	dir, built, err := b.Store.Entry(ctx, key, func(ctx context.Context, dir string) error {
+		err := b.build(ctx, dir, arch, src.Path, kh.Path, logPath)
+		if err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w (build log: %s)", err, logPath)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rt.Dir, rt.Built = dir, built
+	rt.Runtime = filepath.Join(dir, "bin", "mono")
+	return rt, nil
+}
+
+func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArchive, headersDeb, logPath string) error {
+	work := filepath.Join(dir, "work")
+	srcDir := filepath.Join(work, "mono")
+	khDir := filepath.Join(work, "kernel-headers")
+	for _, d := range []string{srcDir, khDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	var log io.Writer = logFile
+	if b.Log != nil {
+		log = io.MultiWriter(logFile, b.Log)
+	}
+	// A fixed environment: the user's CFLAGS, locale or time zone must not
+	// change what is built.
+	r := &runner{ctx: ctx, dir: srcDir, log: log, env: []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "LC_ALL=C", "TZ=UTC",
+		"SOURCE_DATE_EPOCH=" + strconv.Itoa(monoSourceEpoch)}}
+
+	step := func(msg string, f func() error) error {
+		done := b.Progress.Step(msg)
+		err := f()
+		done(err)
+		return err
+	}
+	if err := step("mono runtime: unpacking Mono source", func() error {
+		return unpack.Archive(ctx, srcArchive, srcDir, unpack.Options{StripComponents: 1, Skip: skipMonoSource})
+	}); err != nil {
+		return err
+	}
+	if err := step("mono runtime: unpacking kernel headers", func() error {
+		return extractKernelHeaders(ctx, headersDeb, khDir, arch.asmDir)
+	}); err != nil {
+		return err
+	}
+	if err := applyMonoPatches(r); err != nil {
+		return err
+	}
+	// Debug info and __FILE__ would otherwise record the store's temp dir.
+	cc := fmt.Sprintf("%s -isystem %s -ffile-prefix-map=%s=/mono -ffile-prefix-map=%s=/kernel-headers", b.CC, khDir, srcDir, khDir)
+	if err := step("mono runtime: configure", func() error {
+		args := append([]string{"./configure", "CC=" + cc, "CXX=" + cc, "--host=" + arch.triple}, monoConfigureFlags...)
+		return r.run(args...)
+	}); err != nil {
+		return fmt.Errorf("configuring Mono: %w", err)
+	}
+	jobs := b.Jobs
+	if jobs <= 0 {
+		jobs = 2
+	}
+	for _, d := range monoDirs {
+		if err := step("mono runtime: make "+d, func() error {
+			return r.run("make", "-C", d, "-j"+strconv.Itoa(jobs))
+		}); err != nil {
+			return fmt.Errorf("building Mono %s: %w", d, err)
+		}
+	}
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	out := filepath.Join(bin, "mono")
+	if err := step("mono runtime: linking the static runtime", func() error {
+		return b.link(r, work, srcDir, cc, out)
+	}); err != nil {
+		return fmt.Errorf("linking the static Mono runtime: %w", err)
+	}
+	rep, err := elfcheck.Check(out, elfcheck.Want{Machine: arch.machine})
+	if err != nil {
+		return err
+	}
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("static Mono runtime %s: %s", out, strings.Join(rep.Problems, "; "))
+	}
+	if err := os.RemoveAll(work); err != nil {
+		return err
+	}
+	info, _ := json.MarshalIndent(map[string]any{"target": b.Target, "recipe": monoRecipeVersion}, "", "  ")
+	return os.WriteFile(filepath.Join(dir, "mono-runtime.json"), append(info, '\n'), 0o644)
+}
+
+// link compiles the static natives (from patch 0002), generates the symbol
+// table they serve, and links everything into one static, stripped file.
+func (b *MonoBuild) link(r *runner, work, srcDir, cc, out string) error {
+	var tableFrom []string
+	for _, a := range nativeTableArchives {
+		tableFrom = append(tableFrom, filepath.Join(srcDir, a))
+	}
+	libc := b.LibC
+	if libc == "" {
+		var err error
+		if libc, err = compilerFile(r.ctx, b.CC, "libc.a"); err != nil {
+			return err
+		}
+	}
+	tableFrom = append(tableFrom, libc)
+	syms, err := NativeSymbols(tableFrom...)
+	if err != nil {
+		return err
+	}
+	table := filepath.Join(work, "mcc-natives-table.c")
+	if err := os.WriteFile(table, NativeTableC(syms), 0o644); err != nil {
+		return err
+	}
+	ccw := shellWords(cc)
+	natives := filepath.Join(work, "mcc-static-natives.o")
+	tableObj := filepath.Join(work, "mcc-natives-table.o")
+	if err := r.run(append(ccw, "-O2", "-I"+srcDir, "-I"+filepath.Join(srcDir, "mono"), "-I"+filepath.Join(srcDir, "mono/eglib"),
+		"-c", "-o", natives, filepath.Join(srcDir, "mono/mini/mcc-static-natives.c"))...); err != nil {
+		return err
+	}
+	if err := r.run(append(ccw, "-O2", "-w", "-fno-builtin", "-c", "-o", tableObj, table)...); err != nil {
+		return err
+	}
+	args := append(ccw, "-static", "-s", "-Wl,--build-id=none", "-o", out, natives, tableObj, "-Wl,--start-group")
+	for _, a := range monoArchives {
+		args = append(args, filepath.Join(srcDir, a))
+	}
+	args = append(args, "-Wl,--end-group", "-lm", "-lpthread")
+	return r.run(args...)
+}
+
+// skipMonoSource leaves out what the runtime build never reads: the managed
+// class libraries and compilers' tests, BoringSSL, and external projects
+// other than corefx's native code (System.Native).
+func skipMonoSource(name string) bool {
+	for _, p := range []string{"mcs/class/", "mcs/tests/", "mcs/errors/", "mcs/docs/", "docs/", "netcore/", "acceptance-tests/"} {
+		if strings.HasPrefix(name, p) {
+			return !strings.HasSuffix(name, ".in") && !strings.HasSuffix(name, "Makefile.am")
+		}
+	}
+	if strings.HasPrefix(name, "mono/tests/") || strings.HasPrefix(name, "mono/unit-tests/") {
+		// configure writes their Makefiles and tests-config.
+		return !strings.HasSuffix(name, ".in")
+	}
+	if strings.HasPrefix(name, "external/") {
+		return !strings.HasPrefix(name, "external/corefx/src/Native/")
+	}
+	return false
+}
+
+// applyMonoPatches applies patches/mono in order; one that does not apply
+// cleanly is an error naming it.
+func applyMonoPatches(r *runner) error {
+	for _, p := range monopatches.Patches() {
+		var out bytes.Buffer
+		cmd := exec.CommandContext(r.ctx, "patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-")
+		cmd.Dir = r.dir
+		cmd.Stdin = bytes.NewReader(p.Data)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			first := strings.SplitN(strings.TrimSpace(out.String()), "\n", 3)
+			return fmt.Errorf("patches/mono/%s no longer applies to %s: %s: update the patch", p.Name, MonoSourcePin, strings.Join(first, " / "))
+		}
+		fmt.Fprintf(r.log, "applied patches/mono/%s\n%s", p.Name, out.String())
+	}
+	return nil
+}
+
+// runner runs build commands with their output in the log.
+type runner struct {
+	ctx context.Context
+	dir string
+	env []string
+	log io.Writer
+}
+
+func (r *runner) run(args ...string) error {
+	fmt.Fprintf(r.log, "+ %s\n", strings.Join(args, " "))
+	cmd := exec.CommandContext(r.ctx, args[0], args[1:]...)
+	cmd.Dir, cmd.Env = r.dir, r.env
+	cmd.Stdout, cmd.Stderr = r.log, r.log
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
+	}
+	return nil
+}
+
+// shellWords splits a compiler command like "musl-gcc -isystem X"; mcc's
+// own paths contain no spaces or quotes.
+func shellWords(s string) []string { return strings.Fields(s) }
+
+func compilerIdentity(ctx context.Context, cc string) (string, error) {
+	words := shellWords(cc)
+	if len(words) == 0 {
+		return "", badinput.Errorf("no C compiler for the Mono runtime build")
+	}
+	out, err := exec.CommandContext(ctx, words[0], append(words[1:], "--version")...).Output()
+	if err != nil {
+		return "", badinput.Errorf("C compiler %q does not run: %v: install the musl toolchain (mcc toolchain install)", cc, err)
+	}
+	id := strings.SplitN(string(out), "\n", 2)[0]
+	if p, err := exec.LookPath(words[0]); err == nil {
+		if sum, err := fileSHA256(p); err == nil {
+			id += " " + sum
+		}
+	}
+	return id, nil
+}
+
+// compilerFile asks the compiler where a library file it links lives.
+func compilerFile(ctx context.Context, cc, name string) (string, error) {
+	words := shellWords(cc)
+	out, err := exec.CommandContext(ctx, words[0], append(words[1:], "-print-file-name="+name)...).Output()
+	p := strings.TrimSpace(string(out))
+	if err != nil || !filepath.IsAbs(p) {
+		return "", fmt.Errorf("cannot find %s of compiler %q", name, cc)
+	}
+	return p, nil
+}
