@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -101,6 +102,9 @@ func runImage(ctx context.Context, a *app, args []string) error {
 		f.tag = image.DefaultTag(opts.Binaries[0].Path)
 	}
 	if f.out != "" {
+		// Like go build -o, create the output's directory; CheckWritable
+		// then says clearly when that is impossible.
+		_ = os.MkdirAll(filepath.Dir(f.out), 0o755)
 		if err := image.CheckWritable(f.out); err != nil {
 			return err
 		}
@@ -130,6 +134,7 @@ func runImage(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if f.layout != "" {
+		_ = os.MkdirAll(filepath.Dir(filepath.Clean(f.layout)), 0o755)
 		if err := image.WriteLayout(f.layout, built, f.tag); err != nil {
 			return err
 		}

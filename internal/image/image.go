@@ -7,8 +7,10 @@ package image
 import (
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -203,6 +205,9 @@ func checkBinary(bin Binary, allowDynamic bool) (v1.Platform, error) {
 		}
 		want = elfcheck.Want{Machine: m, Class: c}
 	}
+	if err := elfMagic(bin.Path); err != nil {
+		return v1.Platform{}, err
+	}
 	r, err := elfcheck.Check(bin.Path, want)
 	if err != nil {
 		return v1.Platform{}, err
@@ -229,6 +234,21 @@ func checkBinary(bin Binary, allowDynamic bool) (v1.Platform, error) {
 		return v1.Platform{}, badinput.Errorf("%s is a %s executable, which mcc has no platform for: pass --platform OS/ARCH=%s", bin.Path, r.Arch, bin.Path)
 	}
 	return p, nil
+}
+
+// elfMagic refuses files that do not start like ELF, short ones included
+// (debug/elf reports those as a bare EOF).
+func elfMagic(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return badinput.Errorf("executable %s: %v: build it first", p, unwrapPath(err))
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != elf.ELFMAG {
+		return badinput.Errorf("%s is not an ELF file: give a compiled static executable (e.g. from 'mcc go build')", p)
+	}
+	return nil
 }
 
 func baseEntries(o Options) (tree, []pinUse, error) {

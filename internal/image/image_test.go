@@ -44,6 +44,8 @@ func TestBuildRefusesBadBinaries(t *testing.T) {
 	dynamic, object := cBinaries(t, dir)
 	text := filepath.Join(dir, "script.sh")
 	os.WriteFile(text, []byte("#!/bin/sh\necho hi\n"), 0o755)
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o755)
 	plat := func(arch string) v1.Platform { return v1.Platform{OS: "linux", Architecture: arch} }
 
 	cases := []struct {
@@ -59,7 +61,8 @@ func TestBuildRefusesBadBinaries(t *testing.T) {
 		{"platform mismatch", []Binary{{plat("amd64"), amd64}, {plat("arm64"), amd64}}, []string{"is a x86_64 executable", "platform linux/arm64 wants aarch64"}},
 		{"same platform twice", []Binary{{plat("amd64"), amd64}, {plat("amd64"), amd64}}, []string{"given twice"}},
 		{"none", nil, []string{"no binary given"}},
-		{"missing file", []Binary{{Path: filepath.Join(dir, "nope")}}, []string{"nope"}},
+		{"missing file", []Binary{{Path: filepath.Join(dir, "nope")}}, []string{"nope", "build it first"}},
+		{"empty file", []Binary{{Path: empty}}, []string{"is not an ELF file"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,7 +84,7 @@ func TestBuildRefusesBadBinaries(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			if c.name != "missing file" && !badinput.Is(err) {
+			if !badinput.Is(err) {
 				t.Errorf("error %q is not marked bad input (exit 2)", err)
 			}
 			if strings.Contains(err.Error(), "\n") {
