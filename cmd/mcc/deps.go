@@ -1,0 +1,77 @@
+package main
+
+import (
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/mirror"
+	"github.com/mcc-build/mcc/internal/progress"
+	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/toolchains"
+)
+
+// openStore opens --cache, else $MCC_CACHE, else the user cache dir.
+func (a *app) openStore() (*store.Store, error) {
+	dir := a.cache
+	if dir == "" {
+		d, err := store.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	return store.Open(dir)
+}
+
+// mirrorList is the local mirror, then --mirror (else $MCC_MIRROR).
+func (a *app) mirrorList() []string {
+	var list []string
+	if d := mirror.DefaultDir(); d != "" {
+		if _, err := os.Stat(d); err == nil {
+			list = append(list, d)
+		}
+	}
+	extra := a.mirrors
+	if len(extra) == 0 && os.Getenv("MCC_MIRROR") != "" {
+		extra = strings.Split(os.Getenv("MCC_MIRROR"), ",")
+	}
+	for _, m := range extra {
+		if m = strings.TrimSpace(m); m != "" {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+func (a *app) isOffline() bool {
+	return a.offline || os.Getenv("MCC_OFFLINE") == "1"
+}
+
+func (a *app) progress() *progress.Reporter { return progress.New(a.stderr, a.progressOn()) }
+
+// installer wires the store, the fetcher and progress for toolchain work.
+func (a *app) installer() (*toolchains.Installer, error) {
+	s, err := a.openStore()
+	if err != nil {
+		return nil, err
+	}
+	pr := a.progress()
+	var log io.Writer
+	if a.verbose {
+		log = a.stderr
+	}
+	return &toolchains.Installer{
+		Store:    s,
+		Fetcher:  &fetch.Fetcher{Store: s, Mirrors: a.mirrorList(), Offline: a.isOffline(), Progress: pr},
+		Progress: pr,
+		Log:      log,
+	}, nil
+}
+
+// resolveTarget is --target, else GOOS/GOARCH/GOARM, else the host.
+func (a *app) resolveTarget() (toolchains.Target, error) {
+	return toolchains.Resolve(a.target)
+}
+

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/gobuild"
+)
+
+func init() {
+	register("env", "print shell exports that point go at the target's musl toolchain", runEnv)
+}
+
+const envUsage = `Usage: mcc [--target T] env
+
+Prints shell exports (installing the toolchain if needed) so plain go
+commands build static binaries for the target:
+
+  eval "$(mcc --target linux/arm64 env)"
+  go build -o app .
+
+GOFLAGS carries -trimpath and the static link flags; mcc go does the same
+and also checks the binaries it builds.
+`
+
+func runEnv(ctx context.Context, a *app, args []string) error {
+	fs := newFlags("env")
+	if err := a.parse(fs, envUsage, args); err != nil {
+		return err
+	}
+	t, err := a.resolveTarget()
+	if err != nil {
+		return err
+	}
+	in, err := a.installer()
+	if err != nil {
+		return err
+	}
+	tc, err := in.Install(ctx, t)
+	if err != nil {
+		return err
+	}
+	vars := append(t.GoEnv(), "CGO_ENABLED=1", "CC="+tc.CC,
+		"GOFLAGS=-trimpath '-ldflags="+gobuild.StaticLdflags+"'")
+	if t.GOARM == "" {
+		vars = append(vars, "GOARM=")
+	}
+	if a.json {
+		m := map[string]string{}
+		for _, v := range vars {
+			k, val, _ := strings.Cut(v, "=")
+			m[k] = val
+		}
+		return a.printJSON(m)
+	}
+	for _, v := range vars {
+		k, val, _ := strings.Cut(v, "=")
+		fmt.Fprintf(a.stdout, "export %s=%s\n", k, shellQuote(val))
+	}
+	return nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

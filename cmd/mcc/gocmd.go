@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/mcc-build/mcc/internal/elfcheck"
+	"github.com/mcc-build/mcc/internal/gobuild"
+)
+
+func init() {
+	register("go", "run a go command (build, install, test, run, vet, ...) with the target's musl toolchain", runGo)
+}
+
+const goUsage = `Usage: mcc [--target T] go VERB [go flags] [packages] [args]
+
+Runs the go command with cgo on and the target's musl C toolchain (installed
+on first use). For build, install, test and run it adds -trimpath and merges
+'-linkmode external -extldflags -static' into your -ldflags (flags that would
+make the binary dynamic, such as '-linkmode internal', are refused). After
+build and install, every binary written is checked: static (no interpreter,
+no DT_NEEDED) and of the target's machine, else mcc exits 1 naming the file.
+test and run of a foreign target run under qemu-user (-exec).
+
+The target is --target, else GOOS/GOARCH/GOARM, else this machine.
+
+Examples:
+  mcc go build -o app .
+  mcc --target linux/arm64 go build -o out/ ./cmd/...
+  mcc --target linux/riscv64 go test ./...
+`
+
+func runGo(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(a.stdout, goUsage)
+		if len(args) == 0 {
+			return &exitError{code: exitUsage}
+		}
+		return nil
+	}
+	t, err := a.resolveTarget()
+	if err != nil {
+		return err
+	}
+	in, err := a.installer()
+	if err != nil {
+		return err
+	}
+	tc, err := in.Install(ctx, t)
+	if err != nil {
+		return err
+	}
+	o := gobuild.Options{
+		Verb: args[0], Args: args[1:], Env: os.Environ(), CC: tc.CC, GoEnv: t.GoEnv(),
+		Stdin: os.Stdin, Stdout: a.stdout, Stderr: a.stderr,
+	}
+	if a.json {
+		o.Stdout = a.stderr // stdout carries only the JSON result
+	}
+	if !t.Native() {
+		o.Exec = t.QEMU
+	}
+	if a.verbose {
+		o.Trace = a.stderr
+	}
+	outs, err := gobuild.Run(ctx, o)
+	if err != nil {
+		if gf, ok := err.(*gobuild.GoFailed); ok {
+			return &exitError{code: exitFailed, err: fmt.Errorf("%v", gf)}
+		}
+		return err
+	}
+	return a.checkOutputs(outs, elfcheck.Want{Machine: t.Machine, Class: t.Class})
+}
+
+// checkOutputs proves each binary static and of the target, reporting all.
+func (a *app) checkOutputs(files []string, want elfcheck.Want) error {
+	var reports []*elfcheck.Report
+	var bad *elfcheck.Report
+	for _, f := range files {
+		r, err := elfcheck.Check(f, want)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+		if len(r.Problems) > 0 && bad == nil {
+			bad = r
+		}
+		if a.verbose && !a.json {
+			fmt.Fprintln(a.stderr, r.Summary())
+		}
+	}
+	if a.json {
+		if err := a.printJSON(map[string]any{"binaries": reports}); err != nil {
+			return err
+		}
+	}
+	if bad != nil {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%s", bad.Summary())}
+	}
+	return nil
+}

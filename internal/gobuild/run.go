@@ -1,0 +1,219 @@
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+)
+
+// Options describe one go command run through mcc.
+type Options struct {
+	Verb   string   // build, install, test, run, vet, list, ...
+	Args   []string // the user's arguments after the verb
+	Dir    string   // working directory ("" = current)
+	Env    []string // base environment (os.Environ())
+	CC     string   // the target's musl cc
+	GoEnv  []string // GOOS=, GOARCH=, GOARM=
+	Exec   string   // for test/run of a foreign target: the qemu-user binary
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Trace  io.Writer // -v: the go command line is printed here
+}
+
+// linking verbs get the static flags.
+var linking = map[string]bool{"build": true, "install": true, "test": true, "run": true}
+
+// Command builds the go invocation: args and environment.
+func Command(o Options) ([]string, []string, error) {
+	args := o.Args
+	if linking[o.Verb] {
+		p, err := Parse(o.Args)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p, err = MakeStatic(p); err != nil {
+			return nil, nil, err
+		}
+		if _, has := p.Get("exec"); o.Exec != "" && !has && (o.Verb == "test" || o.Verb == "run") {
+			p.Flags = append(p.Flags, Flag{Name: "exec", Value: o.Exec})
+		}
+		args = p.Args()
+	}
+	env := append(append([]string{}, o.Env...), o.GoEnv...)
+	env = append(env, "CGO_ENABLED=1", "CC="+o.CC)
+	if !hasKey(o.GoEnv, "GOARM") {
+		env = append(env, "GOARM=") // an inherited GOARM must not leak into a non-arm target
+	}
+	return append([]string{o.Verb}, args...), env, nil
+}
+
+func hasKey(env []string, k string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, k+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs the go command and returns the binaries it wrote (build and
+// install only). A go command that fails is a job failure (exit 1); a
+// package argument that is not a package is bad input.
+func Run(ctx context.Context, o Options) ([]string, error) {
+	args, env, err := Command(o)
+	if err != nil {
+		return nil, err
+	}
+	var mains []mainPkg
+	if o.Verb == "build" || o.Verb == "install" {
+		if mains, err = listMains(ctx, o, env); err != nil {
+			return nil, err
+		}
+	}
+	if o.Trace != nil {
+		fmt.Fprintf(o.Trace, "+ CC=%s %s go %s\n", o.CC, strings.Join(o.GoEnv, " "), strings.Join(args, " "))
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Env = o.Dir, env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return nil, &GoFailed{Verb: o.Verb, Code: ee.ExitCode()}
+		}
+		return nil, fmt.Errorf("running go: %w", err)
+	}
+	return outputs(o, mains)
+}
+
+// GoFailed is a go command that exited non-zero; it already said why.
+type GoFailed struct {
+	Verb string
+	Code int
+}
+
+func (e *GoFailed) Error() string { return fmt.Sprintf("go %s failed (exit %d)", e.Verb, e.Code) }
+
+type mainPkg struct {
+	importPath, target string
+}
+
+// listMains asks go list which of the named packages are commands, and
+// where go install would put them. It doubles as the check that the
+// arguments name packages at all.
+func listMains(ctx context.Context, o Options, env []string) ([]mainPkg, error) {
+	p, _ := Parse(o.Args)
+	args := []string{"list", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}\t{{.Target}}{{end}}"}
+	for _, f := range p.Flags {
+		switch f.Name {
+		case "tags", "mod", "modfile", "C", "overlay":
+			args = append(args, "-"+f.Name+"="+f.Value)
+		}
+	}
+	args = append(args, pkgArgs(p.Rest)...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Env = o.Dir, env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, badinput.Errorf("%s: fix the package arguments (mcc go %s wants Go packages)", firstLine(stderr.String()), o.Verb)
+	}
+	var mains []mainPkg
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if ip, target, ok := strings.Cut(line, "\t"); ok {
+			mains = append(mains, mainPkg{importPath: ip, target: target})
+		}
+	}
+	return mains, nil
+}
+
+func pkgArgs(rest []string) []string {
+	if len(rest) > 0 && rest[0] == "--" {
+		rest = rest[1:]
+	}
+	return rest
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(l)
+}
+
+// outputs lists the binaries go build/install wrote, by go's own rules.
+func outputs(o Options, mains []mainPkg) ([]string, error) {
+	p, _ := Parse(o.Args)
+	dir := o.Dir
+	if c, ok := p.Get("C"); ok {
+		dir = filepath.Join(dir, c)
+	}
+	if o.Verb == "install" {
+		var out []string
+		for _, m := range mains {
+			out = append(out, m.target)
+		}
+		return out, nil
+	}
+	if dst, ok := p.Get("o"); ok {
+		dst = abs(dir, dst)
+		if st, err := os.Stat(dst); err == nil && st.IsDir() {
+			var out []string
+			for _, m := range mains {
+				out = append(out, filepath.Join(dst, ExecName(m.importPath, p.Rest)))
+			}
+			return out, nil
+		}
+		if len(mains) == 1 {
+			return []string{dst}, nil
+		}
+		return nil, nil
+	}
+	// Without -o, go build writes a binary only for a single main package.
+	if len(mains) == 1 && len(pkgArgs(p.Rest)) <= 1 || len(mains) == 1 && isFiles(pkgArgs(p.Rest)) {
+		return []string{filepath.Join(abs(dir, "."), ExecName(mains[0].importPath, p.Rest))}, nil
+	}
+	return nil, nil
+}
+
+func abs(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	return filepath.Join(dir, p)
+}
+
+func isFiles(args []string) bool {
+	return len(args) > 0 && strings.HasSuffix(args[0], ".go")
+}
+
+var majorVersion = regexp.MustCompile(`^v[2-9][0-9]*$`)
+
+// ExecName is the file name go gives a command's binary: the import path's
+// last element, skipping a major-version suffix; for files, the first file.
+func ExecName(importPath string, rest []string) string {
+	if args := pkgArgs(rest); isFiles(args) {
+		return strings.TrimSuffix(filepath.Base(args[0]), ".go")
+	}
+	name := path.Base(importPath)
+	if majorVersion.MatchString(name) {
+		name = path.Base(path.Dir(importPath))
+	}
+	return name
+}

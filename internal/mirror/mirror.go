@@ -1,0 +1,149 @@
+// Package mirror fills a local mirror directory with pinned artifacts, after
+// checking each against its pin: the sha256 for data files, the pinned key
+// for signatures. Files are laid out as fetch looks for them: by the pin's
+// file name and by sha256/<digest>.
+package mirror
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/sysroots"
+)
+
+// DefaultDir is the local mirror mcc always consults first:
+// $MCC_MIRROR_DIR, else $XDG_DATA_HOME/mcc/mirror, else ~/.local/share/mcc/mirror.
+func DefaultDir() string {
+	if d := os.Getenv("MCC_MIRROR_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "mcc", "mirror")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".local", "share", "mcc", "mirror")
+}
+
+// Added is one file put into the mirror.
+type Added struct {
+	File string `json:"file"`
+	Pin  string `json:"pin"`
+	As   string `json:"as"`
+	Kind string `json:"kind"` // "artifact" or "signature"
+}
+
+// Add checks every file first and copies only if all are good, so a bad
+// argument leaves the mirror untouched.
+func Add(dir string, files []string) ([]Added, error) {
+	var plan []Added
+	for _, f := range files {
+		a, err := classify(f, files)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, a)
+	}
+	for _, a := range plan {
+		if err := install(dir, a); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+func classify(file string, all []string) (Added, error) {
+	sum, err := hashFile(file)
+	if err != nil {
+		return Added{}, badinput.Errorf("cannot read %s: %v", file, err)
+	}
+	if pin, ok := sysroots.BySHA256(sum); ok {
+		return Added{File: file, Pin: pin.Name, As: pin.File, Kind: "artifact"}, nil
+	}
+	if strings.HasSuffix(file, ".asc") {
+		return classifySignature(file, all)
+	}
+	return Added{}, badinput.Errorf("%s (sha256 %s) matches no pin: mcc mirrors only pinned artifacts (see sysroots/*.json)", file, sum)
+}
+
+// classifySignature finds the pinned data file a signature belongs to (the
+// file named without .asc, beside it or among the arguments) and verifies it.
+func classifySignature(sig string, all []string) (Added, error) {
+	data := strings.TrimSuffix(sig, ".asc")
+	sum, err := hashFile(data)
+	if err != nil {
+		return Added{}, badinput.Errorf("signature %s: its file %s is not beside it: give both", sig, filepath.Base(data))
+	}
+	pin, ok := sysroots.BySHA256(sum)
+	if !ok || pin.Signature == nil {
+		return Added{}, badinput.Errorf("signature %s: %s matches no signed pin", sig, data)
+	}
+	if err := fetch.VerifyFile(pin, data, sig); err != nil {
+		return Added{}, err
+	}
+	return Added{File: sig, Pin: pin.Name, As: pin.Signature.File, Kind: "signature"}, nil
+}
+
+func install(dir string, a Added) error {
+	dsts := []string{filepath.Join(dir, a.As)}
+	if a.Kind == "artifact" {
+		pin, _ := sysroots.Lookup(a.Pin)
+		dsts = append(dsts, filepath.Join(dir, "sha256", pin.SHA256))
+	}
+	for _, d := range dsts {
+		if err := copyAtomic(a.File, d); err != nil {
+			return fmt.Errorf("adding %s to the mirror %s: %w", a.File, dir, err)
+		}
+	}
+	return nil
+}
+
+func copyAtomic(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".add-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
