@@ -3,11 +3,13 @@
 # Debian's archive (deb-src must be enabled: scripts/setup-debian.sh does it):
 #   mono_6.8.0.105+dfsg.orig.tar.xz      apt-get source --download-only mono
 #   linux-libc-dev_<ver>_amd64.deb       apt-get download linux-libc-dev=<ver>
+#   ca-certificates_<ver>_all.deb        apt-get download ca-certificates=<ver>
 # Idempotent: files already present are kept. mcc checks every file against
 # its pin (sysroots/mono.json) when it uses it.
 set -euo pipefail
 dir=${1:?usage: fill-mirror-mono.sh MIRROR_DIR}
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 cd "$dir"
 
 if [ ! -f mono_6.8.0.105+dfsg.orig.tar.xz ]; then
@@ -27,4 +29,12 @@ for arch in amd64; do
     rm -rf "$tmp"
   fi
 done
+# mcc mkbundle --image puts CA certificates in the image (pin: sysroots/cacerts.json).
+f=ca-certificates_20230311+deb12u1_all.deb
+if [ ! -f "$f" ]; then
+  tmp=$(mktemp -d "$dir/.ca.XXXXXX"); chmod 0777 "$tmp"
+  (cd "$tmp" && apt-get download -qq "ca-certificates=20230311+deb12u1")
+  mv -f "$tmp/$f" .
+  rm -rf "$tmp"
+fi
 echo "fill-mirror-mono.sh: Mono sources in $dir" >&2

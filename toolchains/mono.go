@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/elfcheck"
@@ -246,7 +248,13 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 		return err
 	}
 	if err := step("mono runtime: unpacking Mono source", func() error {
-		return unpack.Archive(ctx, srcArchive, srcDir, unpack.Options{StripComponents: 1, Skip: skipMonoSource})
+		if err := unpack.Archive(ctx, srcArchive, srcDir, unpack.Options{StripComponents: 1, Skip: skipMonoSource}); err != nil {
+			return err
+		}
+		// Extraction time stamps come out in archive order, so make would
+		// regenerate shipped files (opcode.def needs Perl's XML::Parser) and
+		// automake's outputs. One time stamp for every file keeps them current.
+		return setTimes(srcDir, time.Unix(monoSourceEpoch, 0))
 	}); err != nil {
 		return err
 	}
@@ -429,4 +437,17 @@ func compilerFile(ctx context.Context, cc, name string) (string, error) {
 		return "", fmt.Errorf("cannot find %s of compiler %q", name, cc)
 	}
 	return p, nil
+}
+
+// setTimes gives every file and directory under root the time t.
+func setTimes(root string, t time.Time) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		return os.Chtimes(p, t, t)
+	})
 }

@@ -10,9 +10,9 @@ import (
 )
 
 // GlibcLibDirs is where the glibc fallback looks for shared libraries: the
-// multiarch and plain library directories of a Debian system, in ld.so's
-// order, then /usr/lib where Debian's Mono keeps its native helpers.
-var GlibcLibDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/lib", "/usr/lib"}
+// multiarch directories of a Debian system in ld.so's order, then /usr/lib
+// where Debian's Mono keeps its native helpers (and looks for them).
+var GlibcLibDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib", "/lib64", "/lib"}
 
 // SharedLibrary is one file of an ELF closure, by the path the loader will
 // look it up at (its SONAME in a library directory, or the interpreter).

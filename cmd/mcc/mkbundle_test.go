@@ -1,0 +1,300 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/mcc-build/mcc/internal/testenv"
+)
+
+// mkbMcc runs the mcc CLI in-process.
+func mkbMcc(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+// mkbExamples compiles examples/mono/*.cs with Debian's mcs into a temp dir.
+func mkbExamples(t *testing.T, names ...string) string {
+	t.Helper()
+	mcs := testenv.Tool(t, "mcs")
+	dir := t.TempDir()
+	for _, n := range names {
+		src, err := filepath.Abs(filepath.Join("..", "..", "examples", "mono", n+".cs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(mcs, "-out:"+filepath.Join(dir, n+".exe"), "-r:System.Runtime.Serialization.dll", "-r:System.Xml.Linq.dll", "-r:System.Xml.dll", src)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("mcs %s: %v\n%s", n, err, out)
+		}
+	}
+	return dir
+}
+
+func mkbCompile(t *testing.T, dir, out, src string, args ...string) string {
+	t.Helper()
+	mcs := testenv.Tool(t, "mcs")
+	cs := filepath.Join(dir, strings.TrimSuffix(out, filepath.Ext(out))+".cs")
+	os.WriteFile(cs, []byte(src), 0o644)
+	p := filepath.Join(dir, out)
+	if b, err := exec.Command(mcs, append(append([]string{"-out:" + p}, args...), cs)...).CombinedOutput(); err != nil {
+		t.Fatalf("mcs: %v\n%s", err, b)
+	}
+	return p
+}
+
+// TestMkbundleBadInput: every bad input is one line on stderr and exit 2,
+// before any runtime is built.
+func TestMkbundleBadInput(t *testing.T) {
+	dir := t.TempDir()
+	hello := mkbCompile(t, dir, "hello.exe", `class P { static void Main() { System.Console.WriteLine("hi"); } }`)
+	text := filepath.Join(dir, "notes.exe")
+	os.WriteFile(text, []byte("not a program\n"), 0o644)
+	exe, _ := os.ReadFile(hello)
+	corrupt := filepath.Join(dir, "corrupt.exe")
+	os.WriteFile(corrupt, exe[:len(exe)/3], 0o644)
+	core := mkbCompile(t, dir, "core.exe", `[assembly: System.Runtime.Versioning.TargetFramework(".NETCoreApp,Version=v3.1")]
+class P { static void Main() {} }`)
+	lib := mkbCompile(t, dir, "Lib.dll", `public class Lib { public static int N() { return 1; } }`, "-target:library")
+	app := mkbCompile(t, dir, "app.exe", `class P { static void Main() { System.Console.WriteLine(Lib.N()); } }`, "-r:"+lib)
+	os.Remove(lib)
+	native, _ := exec.LookPath("true")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"text", []string{text}, "is not a .NET assembly"},
+		{"native", []string{native}, "is a native ELF executable"},
+		{"corrupt", []string{corrupt}, "corrupt"},
+		{"netcore", []string{core}, "is a .NET Core/.NET 5+ assembly (it targets .NETCoreApp,Version=v3.1); mcc mkbundle supports .NET Framework 4.x"},
+		{"missing-dependency", []string{app}, "assembly Lib (referenced by app.exe) not found"},
+		{"missing-file", []string{filepath.Join(dir, "nope.exe")}, "no such file"},
+		{"no-program", nil, "no program"},
+		{"bad-libc", []string{"--libc", "bionic", hello}, "--libc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := mkbMcc(t, append([]string{"--offline", "--cache", t.TempDir(), "mkbundle", "-o", filepath.Join(dir, "out")}, tc.args...)...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			if strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q, want one line with %q", stderr, tc.want)
+			}
+		})
+	}
+}
+
+// mkbEnv is the store and mirror the integration tests share.
+func mkbEnv(t *testing.T) []string {
+	t.Helper()
+	src := testenv.Sources(t)
+	for _, f := range []string{"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev_6.1.192-2_amd64.deb"} {
+		if _, err := os.Stat(filepath.Join(src, f)); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s missing: run scripts/fill-mirror-mono.sh %s", f, src)
+			}
+			t.Skipf("%s missing: run scripts/fill-mirror-mono.sh %s", f, src)
+		}
+	}
+	testenv.Tool(t, "unshare")
+	return []string{"--offline", "--cache", testenv.Store(t), "--mirror", src}
+}
+
+// mkbRoot makes an empty root holding only the given files at /, /etc/hosts,
+// an empty /tmp and a /proc mount point.
+func mkbRoot(t *testing.T, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"proc", "etc", "tmp"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	os.Chmod(filepath.Join(root, "tmp"), 0o1777)
+	os.WriteFile(filepath.Join(root, "etc", "hosts"), []byte(hostsFile), 0o644)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(root, filepath.Base(f)), b, 0o755)
+	}
+	return root
+}
+
+// mkbInRoot runs argv inside root with fresh mount and pid namespaces and
+// /proc mounted; the network is the host's (servers bind 127.0.0.1).
+func mkbInRoot(ctx context.Context, root string, argv ...string) *exec.Cmd {
+	return mkbInRootAs(ctx, root, false, argv...)
+}
+
+// mkbInRootAs is mkbInRoot, as the images' nonroot user 65532 if nonroot.
+func mkbInRootAs(ctx context.Context, root string, nonroot bool, argv ...string) *exec.Cmd {
+	args := []string{"--mount", "--pid", "--fork", "--kill-child", "--root=" + root, "--mount-proc=/proc"}
+	if nonroot {
+		args = append(args, "--setuid=65532", "--setgid=65532")
+	}
+	args = append(args, argv...)
+	cmd := exec.CommandContext(ctx, "unshare", args...)
+	cmd.Env = []string{"PATH=/"}
+	return cmd
+}
+
+func TestMkbundleProgramsRunInEmptyRoot(t *testing.T) {
+	env := mkbEnv(t)
+	dir := mkbExamples(t, "hello", "features", "server")
+	bundle := func(name string, extra ...string) string {
+		t.Helper()
+		out := filepath.Join(dir, name)
+		args := append(append(append([]string{}, env...), "mkbundle", "-o", out), extra...)
+		stdout, stderr, code := mkbMcc(t, append(args, filepath.Join(dir, name+".exe"))...)
+		if code != 0 {
+			t.Fatalf("mkbundle %s: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+		return out
+	}
+
+	t.Run("hello", func(t *testing.T) {
+		b := bundle("hello")
+		out, err := mkbInRoot(context.Background(), mkbRoot(t, b), "/hello", "a", "b").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "hello from Mono 4.0.30319.42000 on Unix") || !strings.Contains(string(out), "args: a b") {
+			t.Fatalf("hello in empty root: %v\n%s", err, out)
+		}
+	})
+	t.Run("reproducible", func(t *testing.T) {
+		a, _ := os.ReadFile(bundle("hello"))
+		b, _ := os.ReadFile(bundle("hello"))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Fatal("two bundlings of hello differ")
+		}
+	})
+	t.Run("features", func(t *testing.T) {
+		b := bundle("features")
+		out, err := mkbInRoot(context.Background(), mkbRoot(t, b), "/features").CombinedOutput()
+		for _, want := range []string{"ok linq", "ok regex", "ok xml", "ok json", "ok tasks", "ok sha256", "ok deflate", "ok exceptions", "ok fileio", "all features ok"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("features in empty root lacks %q: %v\n%s", want, err, out)
+			}
+		}
+	})
+	t.Run("http", func(t *testing.T) {
+		b := bundle("server")
+		mkbServe(t, mkbRoot(t, b), false, "/server")
+	})
+	t.Run("glibc-image", func(t *testing.T) {
+		testenv.Tool(t, "mono")
+		img := filepath.Join(dir, "server-glibc.tar")
+		bundle("server", "--libc", "glibc", "--image", img)
+		root := mkbImageRoot(t, img)
+		mkbServe(t, root, true, "/app/server")
+	})
+}
+
+// mkbServe starts the HttpListener example in root, asks it with curl and
+// stops it.
+func mkbServe(t *testing.T, root string, nonroot bool, argv0 string) {
+	t.Helper()
+	curl := testenv.Tool(t, "curl")
+	port := mkbFreePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := mkbInRootAs(ctx, root, nonroot, argv0, strconv.Itoa(port))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	var body []byte
+	var err error
+	for i := 0; i < 100; i++ {
+		body, err = exec.Command(curl, "-sS", "--max-time", "5", url+"/hello").Output()
+		if err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil || string(body) != "hello from a bundled Mono HttpListener: /hello\n" {
+		t.Fatalf("curl: %v %q; server output:\n%s", err, body, out.String())
+	}
+	exec.Command(curl, "-sS", "--max-time", "5", url+"/quit").Run()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("server exit: %v\n%s", err, out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("server did not stop after /quit:\n%s", out.String())
+	}
+}
+
+func mkbFreePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// mkbImageRoot unpacks a docker-archive's flattened file system into a
+// fresh directory, with a /proc mount point.
+func mkbImageRoot(t *testing.T, archive string) string {
+	t.Helper()
+	img, err := tarball.ImageFromPath(archive, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(root, filepath.Clean("/"+h.Name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			os.MkdirAll(p, os.FileMode(h.Mode)&os.ModePerm|0o700)
+		case tar.TypeReg:
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&os.ModePerm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(f, tr)
+			f.Close()
+		case tar.TypeSymlink:
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.Symlink(h.Linkname, p)
+		}
+	}
+	os.MkdirAll(filepath.Join(root, "proc"), 0o755)
+	return root
+}
