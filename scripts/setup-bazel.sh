@@ -24,10 +24,13 @@ export GOTOOLCHAIN=local GOFLAGS=
 
 RULES_GO=github.com/bazelbuild/rules_go@v0.34.0
 RULES_GO_SUM=h1:cmObMtgIOaEU944SqXtJ9DnlS8IPGGa7pdRnsrpQzXM=
-# gazelle only writes BUILD files here; v0.45 knows Go 1.22+'s standard
-# packages (maps, slices, iter, math/rand/v2), which v0.26 mistakes for modules.
-GAZELLE=github.com/bazelbuild/bazel-gazelle@v0.45.0
-GAZELLE_SUM=h1:ZfbDRyNppw0Sd42lXVX7ybar63MJofb58Yvl4SvbtYY=
+# gazelle writes the BUILD files. v0.26 is the one released with rules_go
+# v0.34 and knows its platform list; newer ones write select() keys (qnx, ...)
+# that rules_go v0.34 lacks. It does not know standard packages newer than Go
+# 1.18 (maps, slices, ...), warns about them and rightly adds no dependency:
+# those warnings are filtered out below.
+GAZELLE=github.com/bazelbuild/bazel-gazelle@v0.26.0
+GAZELLE_SUM=h1:/gh8S450+nfr3wYI6bTYEi297obbVcMObavhPuB7LVo=
 GO_SDK=golang.org/toolchain@v0.0.1-go1.26.8.linux-amd64
 GO_SDK_SUM=h1:ZOmGe1OnfREDMIdb1Qi4G9JSuDPBLGExZMQ4nis1RXM=
 BUILDIFIER=@bazel/buildifier@8.2.1
@@ -40,6 +43,22 @@ PATCHES=(
 APT_PKGS=(bazel-bootstrap bazel-platforms bazel-rules-cc bazel-rules-java bazel-skylib nginx patch)
 
 say() { echo "setup-bazel: $*" >&2; }
+
+# gazelle runs offline (GOPROXY=off) and without its warnings about standard
+# packages it does not know.
+gazelle() {
+  local std
+  std=$(go list std | tr '\n' '|')
+  GOPROXY=off "$DEPS/bin/gazelle" "$@" 2>&1 | awk -v std="|$std" '
+    {
+      p = ""
+      if (match($0, /^gazelle: unrecognized import path "[^"]*"/)) p = substr($0, 36, RLENGTH - 36)
+      else if (match($0, /^gazelle: finding module path for import [^:]*:/)) p = substr($0, 41, RLENGTH - 41)
+      if (p != "" && index(std, "|" p "|")) next
+      print > "/dev/stderr"
+    }'
+  return "${PIPESTATUS[0]}"
+}
 die() { echo "setup-bazel: $*" >&2; exit 1; }
 
 # stamp NAME KEY: true when step NAME already finished with inputs KEY.
@@ -153,7 +172,7 @@ if ! stamp_ok go_deps "$key" || [ ! -d "$DEPS/go_deps" ]; then
   find "$DEPS/go_deps.new" \( -name BUILD -o -name BUILD.bazel \) -delete
   printf 'workspace(name = "mcc_go_deps")\n' > "$DEPS/go_deps.new/WORKSPACE"
   printf '# gazelle:prefix\n# gazelle:proto disable\n' > "$DEPS/go_deps.new/BUILD.bazel"
-  "$DEPS/bin/gazelle" -repo_root "$DEPS/go_deps.new" -go_prefix "" -proto disable \
+  gazelle -repo_root "$DEPS/go_deps.new" -go_prefix "" -proto disable \
     -go_naming_convention import -go_naming_convention_external import \
     -mode fix "$DEPS/go_deps.new" || die "gazelle failed on the vendored packages"
   rm -rf "$DEPS/go_deps"
@@ -172,7 +191,10 @@ module=$(cd "$ROOT" && go list -modfile="$tmp/go.mod" -m)
 directives=$(comm -23 <(grep -v '^$' <<<"$imports") <(echo "$std") |
   grep -v "^$module\(/\|$\)" | grep -v '^C$' |
   while read -r imp; do
-    [ -d "$DEPS/go_deps/$imp" ] && echo "# gazelle:resolve go $imp @mcc_go_deps//$imp"
+    # gazelle names a library after its import path's last element, but
+    # skips major-version suffixes (pkg/v1 -> "pkg"): read the real name.
+    name=$(sed -n '/^go_library(/,/^)/s/^    name = "\(.*\)",$/\1/p' "$DEPS/go_deps/$imp/BUILD.bazel" 2>/dev/null | head -1)
+    [ -n "$name" ] && echo "# gazelle:resolve go $imp @mcc_go_deps//$imp:$name"
   done || true)
 python3 - "$ROOT/BUILD.bazel" "$directives" <<'EOF'
 import sys
@@ -186,7 +208,7 @@ new = head + block + tail
 if new != text:
     open(path, "w").write(new)
 EOF
-(cd "$ROOT" && "$DEPS/bin/gazelle" -repo_root "$ROOT" -go_prefix "$module" -proto disable \
+(cd "$ROOT" && gazelle -repo_root "$ROOT" -go_prefix "$module" -proto disable \
   -go_naming_convention import -mode fix) || die "gazelle failed on mcc's packages"
 
 touch "$DEPS/READY"

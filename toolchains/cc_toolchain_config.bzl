@@ -6,6 +6,7 @@ outputs reproducible; static linking is asked for per binary (rules_go's
 static = "on" passes -static).
 """
 
+load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
 load(
     "@bazel_tools//tools/cpp:cc_toolchain_config_lib.bzl",
     "feature",
@@ -13,7 +14,6 @@ load(
     "flag_set",
     "tool_path",
 )
-load("@bazel_tools//tools/build_defs/cc:action_names.bzl", "ACTION_NAMES")
 
 _COMPILE_ACTIONS = [
     ACTION_NAMES.assemble,
@@ -58,6 +58,9 @@ def _musl_cc_toolchain_config_impl(ctx):
         feature(name = "supports_pic", enabled = True),
         feature(name = "fully_static_link"),
     ]
+
+    # rules_cc 0.0.4 (Bazel 4) has no cc/common:cc_common.bzl to load it from.
+    # buildifier: disable=native-cc-common
     return cc_common.create_cc_toolchain_config_info(
         ctx = ctx,
         toolchain_identifier = "mcc-musl-" + ctx.attr.cpu,

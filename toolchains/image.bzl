@@ -7,22 +7,29 @@ the same bytes (and the same image digest) as the rule does.
 
 def _mcc_image_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".tar")
+    sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
     binary = ctx.executable.binary
     args = ctx.actions.args()
     args.add("image")
     args.add("-o", out)
+
+    # The same pinned package mcc finds in its store by default, as an input.
+    args.add("--ca-deb", ctx.file.ca_deb)
     if ctx.attr.tag:
         args.add("--tag", ctx.attr.tag)
     args.add(binary)
     ctx.actions.run(
         executable = ctx.executable._mcc,
         arguments = [args],
-        inputs = [binary],
-        outputs = [out],
+        inputs = [binary, ctx.file.ca_deb],
+        outputs = [out, sbom],
         mnemonic = "MccImage",
         progress_message = "Packing image %s" % ctx.label,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [
+        DefaultInfo(files = depset([out])),
+        OutputGroupInfo(sbom = depset([sbom])),
+    ]
 
 mcc_image = rule(
     implementation = _mcc_image_impl,
@@ -33,6 +40,11 @@ mcc_image = rule(
             executable = True,
             cfg = "target",
             doc = "The static executable to put into the image (a go_binary with static = \"on\").",
+        ),
+        "ca_deb": attr.label(
+            default = Label("@mcc_image_debs//:ca-certificates.deb"),
+            allow_single_file = [".deb"],
+            doc = "The pinned ca-certificates package (sysroots/cacerts.json).",
         ),
         "tag": attr.string(doc = "Image name:tag recorded in the archive; empty: mcc's default."),
         "_mcc": attr.label(

@@ -40,8 +40,8 @@ mcc_dep_repository = repository_rule(
     implementation = _mcc_dep_repository_impl,
     doc = "Links a directory of .bazel-deps/ in as a repository.",
     attrs = {
-        "path": attr.string(mandatory = True, doc = "directory under .bazel-deps/"),
         "build_file_content": attr.string(doc = "BUILD.bazel to write when the directory has none"),
+        "path": attr.string(mandatory = True, doc = "directory under .bazel-deps/"),
     },
     # Re-linked on every server start, so a new setup run is seen at once.
     local = True,
@@ -56,6 +56,7 @@ _stub_repository = repository_rule(
     attrs = {"build_file_content": attr.string(mandatory = True)},
 )
 
+# buildifier: disable=unnamed-macro
 def mcc_dependencies():
     """Declares every repository the build needs; nothing is downloaded."""
     mcc_dep_repository(name = "io_bazel_rules_go", path = "rules_go")
@@ -66,6 +67,10 @@ def mcc_dependencies():
         build_file_content = "exports_files([\"VERSION\"])\n",
     )
     mcc_dep_repository(name = "mcc_go_deps", path = "go_deps")
+    mcc_pinned_debs(
+        name = "mcc_image_debs",
+        pins = {Label("//sysroots:cacerts.json"): "ca-certificates"},
+    )
 
     # Debian's bazel-skylib and bazel-rules-java packages.
     native.local_repository(name = "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
@@ -145,12 +150,11 @@ def _mcc_musl_toolchain_impl(ctx):
 
     ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
     ctx.template("BUILD.bazel", ctx.attr._build_tpl, {
-        "{name}": target.name,
+        "{config_bzl}": _absolute(Label("//toolchains:cc_toolchain_config.bzl")),
         "{cpu}": target.cpu,
+        "{include_dirs}": repr(include_dirs),
         "{target}": ctx.attr.target,
         "{tools}": repr(tools),
-        "{include_dirs}": repr(include_dirs),
-        "{config_bzl}": _absolute(Label("//toolchains:cc_toolchain_config.bzl")),
     })
 
 mcc_musl_toolchain = repository_rule(
@@ -163,6 +167,45 @@ mcc_musl_toolchain = repository_rule(
     environ = ["MCC", "MCC_CACHE", "MCC_MIRROR", "XDG_CACHE_HOME", "PATH"],
 )
 
+def _mcc_pinned_debs_impl(ctx):
+    # The pins are mcc's own (sysroots/*.json); the files come from a local
+    # mirror and are checked against the pin's sha256 on the way in.
+    ws = str(_workspace_dir(ctx))
+    mirrors = [m for m in ctx.os.environ.get("MCC_MIRROR", "").split(",") if m]
+    mirrors.append(ws + "/.mirror/debian")
+    exports = []
+    for pin_file, name in ctx.attr.pins.items():
+        pins = json.decode(ctx.read(ctx.path(pin_file)))
+        pin = pins[0]
+        url = None
+        for m in mirrors:
+            m = m[len("file://"):] if m.startswith("file://") else m
+            if m.startswith("/") and ctx.path(m + "/" + pin["file"]).exists:
+                url = "file://" + m + "/" + pin["file"]
+                break
+        if not url:
+            fail("mcc: pinned %s not found in %s: run `make mirror` (it downloads it with apt-get download)" % (
+                pin["file"],
+                ", ".join(mirrors),
+            ))
+        ctx.download(url = url, output = name + ".deb", sha256 = pin["sha256"])
+        exports.append(name + ".deb")
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.file("BUILD.bazel", "exports_files(%s)\n" % repr(exports))
+
+mcc_pinned_debs = repository_rule(
+    implementation = _mcc_pinned_debs_impl,
+    doc = "The pinned Debian packages mcc image takes files from, as checked inputs.",
+    attrs = {
+        "pins": attr.label_keyed_string_dict(
+            allow_files = [".json"],
+            doc = "the sysroots/*.json pin file naming the .deb -> output name",
+        ),
+    },
+    environ = ["MCC_MIRROR"],
+)
+
+# buildifier: disable=unnamed-macro
 def mcc_musl_toolchains():
     """Declares the musl C toolchain repositories and registers them.
 

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# test-bazel.sh checks mcc's Bazel build end to end; every check fails (never
+# skips) when something it needs is missing. Steps (all by default, or name
+# some: test-bazel.sh build digest):
+#
+#   build     bazel build //app:image //app:app; the binary runs and says musl
+#   static    the Bazel-built binary is static (mcc verify + file)
+#   digest    `mcc image -o out.tar <that binary>` == //app:image, byte for byte
+#   arm64     --platforms=//toolchains:linux_arm64: static aarch64, runs under qemu
+#   test      bazel test //... (the Go tests that run inside Bazel's sandbox)
+#   lint      buildifier: every Bazel file formatted and lint-clean
+#   cache     a remote cache (nginx WebDAV on 127.0.0.1): a clean output base
+#             in another directory builds //app:image from the cache alone
+#
+# Environment: MCC (mcc binary, default bin/mcc), BAZEL_TEST_KEEP=1 keeps the
+# temp dir, BENCH_OUT=FILE appends timings as markdown table rows.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export USE_BAZEL_VERSION=4
+MCC=${MCC:-$ROOT/bin/mcc}
+DEPS=$ROOT/.bazel-deps
+STEPS=("$@")
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(build static digest arm64 test lint cache)
+
+fail() { echo "test-bazel: FAIL: $*" >&2; exit 1; }
+say() { echo "test-bazel: $*" >&2; }
+pass() { echo "test-bazel: ok: $*" >&2; passed=$((passed + 1)); }
+passed=0
+
+# --- preconditions, each with the command that fixes it --------------------------
+command -v bazel >/dev/null ||
+  fail "bazel not found: install Debian's Bazel 4 with 'apt-get install bazel-bootstrap' (or run 'make setup')"
+[ -f "$DEPS/READY" ] ||
+  fail "Bazel dependencies missing (.bazel-deps/): run 'bash scripts/setup-bazel.sh' (part of 'make demo')"
+[ -x "$MCC" ] || fail "no mcc binary at $MCC: run 'make build'"
+
+tmp=$(mktemp -d /tmp/mcc-bazel-test.XXXXXX)
+cleanup() {
+  [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
+  local ob
+  for ob in "${FILL_OB:-}" "${CACHE_OB:-}"; do
+    [ -n "$ob" ] && [ -d "$ob" ] && (cd "$ROOT" && bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
+  done
+  if [ "${BAZEL_TEST_KEEP:-}" = 1 ]; then say "kept $tmp"; else chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+BAZEL_FLAGS=(--repo_env=MCC="$MCC")
+APP=bazel-bin/app/app_/app
+IMAGE=bazel-bin/app/image.tar
+
+bench() { # bench LABEL COMMAND... : runs it, records wall time
+  local t0 t1
+  t0=$(date +%s.%N)
+  "${@:2}"
+  t1=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  say "$1: ${secs}s"
+  [ -n "${BENCH_OUT:-}" ] && echo "| $1 | ${secs} s | \`${*:2}\` |" >> "$BENCH_OUT"
+  return 0
+}
+
+has_step() { local s; for s in "${STEPS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+# image_digest TAR: the image's digest (sha256 of its config, as docker and
+# podman report the image ID) and the manifest list of the archive.
+image_digest() {
+  python3 - "$1" <<'EOF'
+import hashlib, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    manifest = json.load(t.extractfile("manifest.json"))
+    config = t.extractfile(manifest[0]["Config"]).read()
+print("sha256:" + hashlib.sha256(config).hexdigest())
+EOF
+}
+
+build_app() {
+  bazel build "${BAZEL_FLAGS[@]}" //app:image //app:app
+}
+
+if has_step build || has_step static || has_step digest; then
+  bench "bazel build //app:image //app:app" build_app || fail "bazel build //app:image //app:app"
+  [ -x "$APP" ] && [ -f "$IMAGE" ] || fail "bazel build did not produce $APP and $IMAGE"
+  out=$("$APP") || fail "$APP exited $?"
+  echo "$out" | grep -q "libc=musl" || fail "$APP was not compiled against musl: $out"
+  echo "$out" | grep -q "arch=amd64" || fail "$APP: unexpected arch: $out"
+  pass "//app:app built by Bazel runs: $(echo "$out" | head -1)"
+fi
+
+if has_step static; then
+  "$MCC" verify --target linux/amd64 "$APP" >/dev/null || fail "mcc verify: $APP is not a static linux/amd64 executable"
+  file -L "$APP" | grep -q "statically linked" || fail "file(1) does not call $APP statically linked: $(file -L "$APP")"
+  ! readelf -lW "$APP" | grep -q INTERP || fail "$APP has a program interpreter"
+  pass "$APP is static (mcc verify, file, no PT_INTERP)"
+fi
+
+if has_step digest; then
+  "$MCC" image -o "$tmp/cli.tar" "$APP" >/dev/null || fail "mcc image -o out.tar $APP failed"
+  d_cli=$(image_digest "$tmp/cli.tar")
+  d_bzl=$(image_digest "$IMAGE")
+  [ "$d_cli" = "$d_bzl" ] || fail "image digests differ: mcc image $d_cli, //app:image $d_bzl"
+  cmp -s "$tmp/cli.tar" "$IMAGE" || fail "image digests agree ($d_bzl) but the tar files differ"
+  pass "mcc image and //app:image give the same image $d_bzl (and identical tar bytes)"
+fi
+
+if has_step arm64; then
+  command -v qemu-aarch64-static >/dev/null || fail "qemu-aarch64-static missing: apt-get install qemu-user-static (make setup)"
+  bazel build "${BAZEL_FLAGS[@]}" --platforms=//toolchains:linux_arm64 //app:app ||
+    fail "bazel build --platforms=//toolchains:linux_arm64 //app:app"
+  arm=$(bazel cquery "${BAZEL_FLAGS[@]}" --platforms=//toolchains:linux_arm64 --output=files //app:app 2>/dev/null | tail -1)
+  [ -f "$arm" ] || fail "no arm64 binary at '$arm'"
+  file -L "$arm" | grep -q "ARM aarch64" || fail "$arm is not aarch64: $(file -L "$arm")"
+  "$MCC" verify --target linux/arm64 "$arm" >/dev/null || fail "mcc verify: $arm is not a static linux/arm64 executable"
+  out=$(qemu-aarch64-static "$arm") || fail "$arm under qemu-aarch64-static exited $?"
+  echo "$out" | grep -q "libc=musl" && echo "$out" | grep -q "arch=arm64" || fail "$arm under qemu: $out"
+  pass "linux/arm64 //app:app is static and runs under qemu: $(echo "$out" | sed -n 2p)"
+fi
+
+if has_step test; then
+  bench "bazel test //..." bazel test "${BAZEL_FLAGS[@]}" //... || fail "bazel test //..."
+  pass "bazel test //..."
+fi
+
+if has_step lint; then
+  [ -x "$DEPS/bin/buildifier" ] || fail "buildifier missing: run 'bash scripts/setup-bazel.sh'"
+  mapfile -t files < <(git ls-files -co --exclude-standard -- WORKSPACE WORKSPACE.bzlmod MODULE.bazel '*.bazel' '*.bzl' | grep -v '^\.bazel-deps/' | sort -u)
+  [ ${#files[@]} -gt 5 ] || fail "found only ${#files[@]} Bazel files to lint"
+  "$DEPS/bin/buildifier" -mode=check -lint=warn -warnings=all "${files[@]}" ||
+    fail "buildifier: run '$DEPS/bin/buildifier -mode=fix -lint=fix' on the files above"
+  pass "buildifier: ${#files[@]} Bazel files formatted and lint-clean"
+fi
+
+if has_step cache; then
+  command -v nginx >/dev/null || fail "nginx missing (the remote cache server): apt-get install nginx, or run 'bash scripts/setup-bazel.sh'"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$tmp/cache/data" "$tmp/cache/tmp" "$tmp/cache/logs"
+  cat > "$tmp/cache/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $tmp/cache/nginx.pid;
+error_log $tmp/cache/logs/error.log;
+events { worker_connections 256; }
+http {
+  access_log $tmp/cache/logs/access.log;
+  client_body_temp_path $tmp/cache/tmp;
+  proxy_temp_path $tmp/cache/tmp;
+  fastcgi_temp_path $tmp/cache/tmp;
+  uwsgi_temp_path $tmp/cache/tmp;
+  scgi_temp_path $tmp/cache/tmp;
+  server {
+    listen 127.0.0.1:$port;
+    root $tmp/cache/data;
+    client_max_body_size 0;
+    location / {
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+    }
+  }
+}
+EOF
+  nginx -c "$tmp/cache/nginx.conf" -p "$tmp/cache" &
+  NGINX_PID=$!
+  for _ in $(seq 50); do
+    curl -fs -o /dev/null -X PUT --data x "http://127.0.0.1:$port/probe" && break
+    sleep 0.1
+  done
+  curl -fs "http://127.0.0.1:$port/probe" >/dev/null || fail "remote cache (nginx) did not come up on 127.0.0.1:$port"
+  CACHE=(--remote_cache="http://127.0.0.1:$port" --remote_upload_local_results)
+
+  # 1. This checkout fills the cache from a fresh output base (actions that
+  # hit the local action cache would not be uploaded): a cold build.
+  FILL_OB=$tmp/fill-ob
+  fill() {
+    # --symlink_prefix=/ leaves this checkout's bazel-* links alone.
+    bazel --output_base="$FILL_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" --symlink_prefix=/ \
+      //app:image //app:app 2> "$tmp/fill.log"
+  }
+  bench "cold build, fresh output base, filling the remote cache" fill || { tail -30 "$tmp/fill.log" >&2; fail "build that fills the remote cache"; }
+  fill_mb=$(du -sm "$FILL_OB" | cut -f1)
+  say "output base of a cold build: ${fill_mb} MB"
+  [ -n "${BENCH_OUT:-}" ] && echo "| output base after a cold build of //app:image | ${fill_mb} MB | \`du -sm OUTPUT_BASE\` |" >> "$BENCH_OUT"
+  (bazel --output_base="$FILL_OB" shutdown >/dev/null 2>&1) || true
+  objects=$(find "$tmp/cache/data" -type f | wc -l)
+  [ "$objects" -ge 10 ] || fail "the remote cache holds only $objects objects after a build"
+  say "remote cache filled: $objects objects, $(du -sm "$tmp/cache/data" | cut -f1) MB"
+  chmod -R u+w "$FILL_OB"; rm -rf "$FILL_OB"
+
+  # 2. Another directory, a clean output base: everything from the cache.
+  mkdir -p "$tmp/src"
+  git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
+    xargs -0 -I{} cp --parents -P {} "$tmp/src/" 2>/dev/null || true
+  ln -s "$DEPS" "$tmp/src/.bazel-deps"
+  mkdir -p "$tmp/src/bin"
+  CACHE_OB=$tmp/ob
+  second() {
+    (cd "$tmp/src" && bazel --output_base="$CACHE_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" \
+      --remote_accept_cached --execution_log_json_file="$tmp/exec.json" //app:image //app:app) 2> "$tmp/second.log"
+  }
+  bench "remote-cache build, clean output base, other directory" second || { cat "$tmp/second.log" >&2; fail "remote-cache build"; }
+  grep -E "processes" "$tmp/second.log" | tail -1 >&2 || true
+  python3 - "$tmp/exec.json" <<'EOF' || fail "actions ran locally in the remote-cache build (see above)"
+import json, sys
+# The log is a stream of JSON objects, one per spawn.
+text = open(sys.argv[1]).read()
+dec, i, spawns = json.JSONDecoder(), 0, []
+while i < len(text):
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    obj, i = dec.raw_decode(text, i)
+    spawns.append(obj)
+local = [s for s in spawns if not s.get("remoteCacheHit")]
+go_local = [s for s in local if s.get("mnemonic", "").startswith("Go")]
+print("spawns: %d, from the remote cache: %d, run locally: %d" % (len(spawns), len(spawns) - len(local), len(local)), file=sys.stderr)
+for s in local:
+    print("  ran locally: %s %s" % (s.get("mnemonic"), (s.get("listedOutputs") or ["?"])[0]), file=sys.stderr)
+if go_local or not spawns:
+    sys.exit(1)
+EOF
+  d1=$(image_digest "$IMAGE")
+  d2=$(image_digest "$tmp/src/bazel-bin/app/image.tar")
+  [ "$d1" = "$d2" ] || fail "remote-cache build gave image $d2, this checkout $d1"
+  cmp -s "$IMAGE" "$tmp/src/bazel-bin/app/image.tar" || fail "remote-cache build: image tar bytes differ"
+  ob_mb=$(du -sm "$CACHE_OB" | cut -f1)
+  say "output base of the remote-cache build: ${ob_mb} MB"
+  [ -n "${BENCH_OUT:-}" ] && echo "| output base after the remote-cache build | ${ob_mb} MB | \`du -sm OUTPUT_BASE\` |" >> "$BENCH_OUT"
+  pass "remote cache: clean output base in $tmp/src built //app:image with no Go action run locally; same image $d2"
+fi
+
+echo "test-bazel: $passed passed, 0 failed"
