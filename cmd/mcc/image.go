@@ -47,7 +47,7 @@ Examples:
   mcc go build -o out/app ./cmd/app && mcc image -o out/app.tar out/app
   podman load -i out/app.tar && podman run --rm app:latest
   mcc image -o out/app.tar --tag app:1.0 --tzdata --layout out/app.oci out/app
-  mcc image -o out/app.tar --platform linux/amd64=out/app-amd64 --platform linux/arm64=out/app-arm64
+  mcc image -o out/app.tar --name app --platform linux/amd64=out/app-amd64 --platform linux/arm64=out/app-arm64
   mcc image -o out/app.tar --push 127.0.0.1:5000/app:1.0 out/app
 `
 
@@ -63,7 +63,7 @@ func imageUsageText() string {
 }
 
 type imageFlags struct {
-	out, layout, push, tag, entrypoint string
+	out, layout, push, tag, entrypoint, name string
 	platforms, env, labels, adds       []string
 	tzdata, noCA, insecure             bool
 	caDeb, tzDeb, toolchainManifest    string
@@ -77,6 +77,7 @@ func runImage(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.push, "push", "", "also push to `REF` (HOST[:PORT]/REPO[:TAG]); loopback registries use plain HTTP")
 	fs.StringArrayVar(&f.platforms, "platform", nil, "`OS/ARCH=FILE`: the executable for one platform; repeat for an image index")
 	fs.StringVar(&f.tag, "tag", "", "image `NAME[:TAG]` in the archive and layout (default: FILE's name:latest)")
+	fs.StringVar(&f.name, "name", "", "the binary's file `NAME` under /app in the image (default: the file's own name)")
 	fs.StringVar(&f.entrypoint, "entrypoint", "", "entrypoint `CMD`, as a JSON array or a space-separated line (default: /app/NAME)")
 	fs.StringArrayVar(&f.env, "env", nil, "add `KEY=VALUE` to the image's environment (repeatable)")
 	fs.StringArrayVar(&f.labels, "label", nil, "add label `KEY=VALUE` (repeatable)")
@@ -246,6 +247,7 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 		}
 	}
 
+	o.Name = f.name
 	if f.entrypoint != "" {
 		ep, err := parseEntrypoint(f.entrypoint)
 		if err != nil {

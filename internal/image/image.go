@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -63,9 +64,12 @@ type Component struct {
 type Options struct {
 	// Binaries: one per platform; several make an image index.
 	Binaries []Binary
-	// InstallDir is where binaries go; default /app. The file keeps its name.
+	// InstallDir is where binaries go; default /app.
 	InstallDir string
-	// Entrypoint; default [InstallDir/<file name>].
+	// Name is the binaries' file name in the image; default: each file's
+	// own name. Set it when per-platform files are named app-amd64 etc.
+	Name string
+	// Entrypoint; default [InstallDir/Name].
 	Entrypoint []string
 	// Cmd is the default argument list after the entrypoint.
 	Cmd []string
@@ -144,6 +148,9 @@ func Build(ctx context.Context, o Options) (*Built, error) {
 	}
 	if o.InstallDir == "" {
 		o.InstallDir = "/app"
+	}
+	if o.Name != "" && (strings.Contains(o.Name, "/") || o.Name == "." || o.Name == "..") {
+		return nil, badinput.Errorf("binary name %q must be a plain file name like app", o.Name)
 	}
 	if !path.IsAbs(o.InstallDir) {
 		return nil, badinput.Errorf("install dir %q is not absolute: use a path like /app", o.InstallDir)
@@ -257,6 +264,9 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 	for _, e := range []Entry{
 		{Path: "/etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")},
 		{Path: "/etc/group", Mode: 0o644, Data: []byte("root:x:0:\nnonroot:x:65532:\n")},
+		// Runtimes usually mount their own; runc from a plain bundle and
+		// chroot do not, and resolvers (musl's, Mono's) want localhost.
+		{Path: "/etc/hosts", Mode: 0o644, Data: []byte("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")},
 		{Path: "/tmp", Dir: true, Mode: 0o1777},
 		{Path: "/root", Dir: true, Mode: 0o700},
 		{Path: "/home/nonroot", Dir: true, Mode: 0o700, UID: NonrootUID, GID: NonrootUID},
@@ -290,6 +300,7 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 		}
 		pins = append(pins, pinUse{Pin: TzdataPin, Label: "mcc.tzdata"})
 	}
+	given := map[string]bool{}
 	for _, f := range o.Files {
 		if !path.IsAbs(f.Path) {
 			return nil, nil, badinput.Errorf("extra file path %q is not absolute: give its place in the image, like /etc/hosts", f.Path)
@@ -305,7 +316,17 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 		if mode == 0 {
 			mode = 0o644
 		}
-		if err := add(Entry{Path: f.Path, Mode: mode, Data: data}); err != nil {
+		// An extra file replaces a default one (/etc/passwd, /etc/hosts);
+		// two extra files at one path are a mistake.
+		p := path.Clean(f.Path)
+		if given[p] {
+			return nil, nil, badinput.Errorf("extra file %s is given twice: drop one of them", p)
+		}
+		given[p] = true
+		if old, ok := t[p]; ok && !old.Dir {
+			delete(t, p)
+		}
+		if err := add(Entry{Path: p, Mode: mode, Data: data}); err != nil {
 			return nil, nil, badinput.Wrap(err)
 		}
 	}
@@ -329,6 +350,9 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 	}
 	binSum := sha256.Sum256(data)
 	name := filepath.Base(bin.Path)
+	if o.Name != "" {
+		name = o.Name
+	}
 	inImage := path.Join(o.InstallDir, name)
 
 	info := readBuildInfo(bin.Path, o.SourceDir)

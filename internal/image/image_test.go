@@ -1,7 +1,10 @@
 package image
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"io"
 	"encoding/json"
 	"errors"
 	"os"
@@ -97,11 +100,13 @@ func TestBuildRefusesBadBinaries(t *testing.T) {
 func TestBuildImageShape(t *testing.T) {
 	dir := t.TempDir()
 	bin := imagetest.BuildHello(t, dir, "arm64")
+	conf := filepath.Join(dir, "app.conf")
+	os.WriteFile(conf, []byte("x=1\n"), 0o644)
 	created := time.Unix(1234567890, 0)
 	b, err := Build(context.Background(), Options{
 		Binaries:   []Binary{{Path: bin}},
 		Created:    created,
-		Files:      []File{{Path: "/etc/hosts", Data: []byte("127.0.0.1 localhost\n")}},
+		Files:      []File{{Path: "/etc/hosts", Data: []byte("10.0.0.1 db\n")}, {Path: "/etc/app.conf", Source: conf, Mode: 0o600}},
 		Env:        []string{"A=B"},
 		Labels:     map[string]string{"x": "y"},
 		Toolchain:  []Component{{Name: "musl", Version: "1.2.3", SHA256: strings.Repeat("a", 64)}},
@@ -144,11 +149,17 @@ func TestBuildImageShape(t *testing.T) {
 	names := map[string]bool{}
 	for _, h := range readTar(t, raw) {
 		names[h.Name] = true
+		if h.Name == "etc/app.conf" && h.Mode != 0o600 {
+			t.Errorf("extra file mode %o, want 600", h.Mode)
+		}
 		if !h.ModTime.Equal(created) {
 			t.Errorf("%s mtime %v", h.Name, h.ModTime)
 		}
 	}
-	for _, n := range []string{"app/hello", "etc/passwd", "etc/group", "etc/hosts", "tmp/", "home/nonroot/", "usr/share/sbom/image.spdx.json"} {
+	if got := string(fileInTar(t, raw, "etc/hosts")); got != "10.0.0.1 db\n" {
+		t.Errorf("/etc/hosts %q: an extra file must replace the default", got)
+	}
+	for _, n := range []string{"app/hello", "etc/passwd", "etc/group", "etc/hosts", "etc/app.conf", "tmp/", "home/nonroot/", "usr/share/sbom/image.spdx.json"} {
 		if !names[n] {
 			t.Errorf("layer lacks %s", n)
 		}
@@ -166,6 +177,21 @@ func TestBuildImageShape(t *testing.T) {
 	for _, w := range []string{"musl@1.2.3", "go@go1.", "hello@"} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("SBOM packages %q lack %q", joined, w)
+		}
+	}
+}
+
+func fileInTar(t *testing.T, raw []byte, name string) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(raw))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in the layer: %v", name, err)
+		}
+		if h.Name == name {
+			b, _ := io.ReadAll(tr)
+			return b
 		}
 	}
 }
