@@ -44,23 +44,53 @@ func main() {
 // tzdata, run as the nonroot user.
 const HelloWant = "hello from mcc image: uid=65532 gid=65532 certs=true tz=true tmp=true"
 
+// ServerSource is a small net/http server: built with -s -w it is a
+// realistic ~6 MB static binary for size and speed benchmarks.
+const ServerSource = `package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"hello": r.URL.Path})
+	})
+	if len(os.Args) > 1 {
+		fmt.Println(http.ListenAndServe(os.Args[1], nil))
+	}
+	fmt.Println("server")
+}
+`
+
 // BuildHello writes HelloSource into dir/src and builds it static for
 // goarch with -trimpath, so the same source gives the same bytes from any
 // directory. It returns the binary's path, dir/hello.
 func BuildHello(t testing.TB, dir, goarch string) string {
 	t.Helper()
-	src := filepath.Join(dir, "src")
-	if err := os.MkdirAll(src, 0o755); err != nil {
+	return BuildGo(t, dir, goarch, "hello", HelloSource)
+}
+
+// BuildGo builds one-file program src as dir/name, static for goarch, with
+// -trimpath; extra go build flags may follow.
+func BuildGo(t testing.TB, dir, goarch, name, src string, flags ...string) string {
+	t.Helper()
+	srcDir := filepath.Join(dir, "src-"+name)
+	if err := os.MkdirAll(srcDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(src, "go.mod"), "module mcc.test/hello\n\ngo 1.22\n")
-	write(t, filepath.Join(src, "main.go"), HelloSource)
-	out := filepath.Join(dir, "hello")
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-buildvcs=false", "-o", out, ".")
-	cmd.Dir = src
+	write(t, filepath.Join(srcDir, "go.mod"), "module mcc.test/"+name+"\n\ngo 1.22\n")
+	write(t, filepath.Join(srcDir, "main.go"), src)
+	out := filepath.Join(dir, name)
+	args := append([]string{"build", "-trimpath", "-buildvcs=false", "-o", out}, flags...)
+	cmd := exec.Command(goTool(), append(args, ".")...)
+	cmd.Dir = srcDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOWORK=off", "GOFLAGS=")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build hello for %s: %v\n%s", goarch, err, b)
+		t.Fatalf("go build %s for %s: %v\n%s", name, goarch, err, b)
 	}
 	return out
 }
