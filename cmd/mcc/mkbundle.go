@@ -10,7 +10,6 @@ import (
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/image"
 	"github.com/mcc-build/mcc/internal/mkbundle"
-	"github.com/mcc-build/mcc/internal/progress"
 	"github.com/mcc-build/mcc/toolchains"
 )
 
@@ -110,7 +109,7 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 		return badinput.Errorf("Mono runtime %s: %v", runtime, errUnwrap(err))
 	}
 
-	done := progress.New(a.stderr, a.progressOn()).Step("bundling " + filepath.Base(files[0]))
+	done := a.progress().Step("bundling " + filepath.Base(files[0]))
 	res, err := mkbundle.Bundle(mkbundle.Options{
 		App: files[0], Extras: files[1:], LibDirs: libDirs(libs),
 		Runtime: runtime, MachineConfig: machineConfig,
@@ -159,17 +158,13 @@ func (a *app) monoRuntime(ctx context.Context, libc string) (string, error) {
 		}
 		return p, nil
 	}
-	t, err := toolchains.Resolve(a.target)
+	t, err := a.resolveTarget()
 	if err != nil {
 		return "", err
 	}
-	f, err := a.imageFetcher()
+	in, err := a.installer()
 	if err != nil {
 		return "", err
-	}
-	in := &toolchains.Installer{Store: f.Store, Fetcher: f, Progress: progress.New(a.stderr, a.progressOn())}
-	if a.verbose {
-		in.Log = a.stderr
 	}
 	rt, err := toolchains.InstallMono(ctx, in, t)
 	if err != nil {
