@@ -123,6 +123,16 @@ func TestImageSameDigestFromDifferentDirectories(t *testing.T) {
 		}
 		results = append(results, r)
 		b, _ := os.ReadFile(filepath.Join(d, "out", "hello.tar"))
+		if code, _, stderr := mcc(t, "image", "--no-ca-certs", "-o", "tc.tar", "--toolchain-manifest", "toolchain.json", amd64); code != 2 || !strings.Contains(stderr, "toolchain manifest") {
+			t.Fatalf("missing toolchain manifest: exit %d %q", code, stderr)
+		}
+		os.WriteFile("toolchain.json", []byte(`{"components":[{"name":"musl","version":"1.2.3","sha256":"7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4"},{"name":"gcc-aarch64-linux-gnu","version":"12.2.0"}]}`), 0o644)
+		if code, _, stderr := mcc(t, "image", "--no-ca-certs", "-o", "tc.tar", "--toolchain-manifest", "toolchain.json", amd64); code != 0 {
+			t.Fatalf("with a toolchain manifest: exit %d %q", code, stderr)
+		}
+		if sb, _ := os.ReadFile("tc.spdx.json"); !bytes.Contains(sb, []byte("7d5b0b6062521e4627e099e4c9dc8248d32a30285e959b7eecaa780cf8cfd4a4")) || !bytes.Contains(sb, []byte("gcc-aarch64-linux-gnu")) {
+			t.Fatal("the SBOM beside the output lacks the toolchain components")
+		}
 		tars = append(tars, b)
 		s, _ := os.ReadFile(filepath.Join(d, "out", "hello.linux-arm64.spdx.json"))
 		sboms = append(sboms, s)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -397,5 +398,57 @@ func TestWritersAreAtomic(t *testing.T) {
 		if err := CheckWritable(c.path); err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("CheckWritable(%s) = %v, want bad input %q", c.path, err, c.want)
 		}
+	}
+}
+
+func TestRevisionAndSourceLabels(t *testing.T) {
+	git := testenv.Tool(t, "git")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src-hello")
+	os.MkdirAll(src, 0o755)
+	gitRun := func(args ...string) string {
+		cmd := exec.Command(git, append([]string{"-C", src, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	gitRun("init", "-q")
+	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module git.example.test/team/hello\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte(imagetest.HelloSource), 0o644)
+	gitRun("add", ".")
+	gitRun("commit", "-q", "-m", "hello")
+	head := gitRun("rev-parse", "HEAD")
+	gitRun("remote", "add", "origin", "https://user:secret@git.example.test/team/hello.git")
+
+	cases := []struct {
+		name, buildvcs, sourceDir, wantSource string
+	}{
+		{"from Go build info", "-buildvcs=true", "", "https://git.example.test/team/hello"},
+		{"from the git checkout", "-buildvcs=false", src, "https://git.example.test/team/hello"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bin := filepath.Join(dir, "hello"+c.buildvcs)
+			cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", c.buildvcs, "-o", bin, ".")
+			cmd.Dir = src
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go build: %v\n%s", err, out)
+			}
+			b, err := Build(context.Background(), Options{Binaries: []Binary{{Path: bin}}, SourceDir: c.sourceDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, _ := b.Platforms[0].Image.ConfigFile()
+			l := cf.Config.Labels
+			if l["org.opencontainers.image.revision"] != head || l["org.opencontainers.image.source"] != c.wantSource {
+				t.Fatalf("labels %v, want revision %s and source %s", l, head, c.wantSource)
+			}
+			if strings.Contains(string(b.Platforms[0].SBOM), "secret") {
+				t.Fatal("the SBOM leaks the remote's credentials")
+			}
+		})
 	}
 }

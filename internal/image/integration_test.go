@@ -189,6 +189,20 @@ func TestSkopeoAcceptsArchiveLayoutAndIndex(t *testing.T) {
 		t.Fatalf("skopeo inspect of the tar: %+v", info)
 	}
 
+	// A multi-platform archive holds one image per platform, named by tag.
+	multiTar := filepath.Join(dir, "multi.tar")
+	if err := WriteArchive(multiTar, multi, "hello:1"); err != nil {
+		t.Fatal(err)
+	}
+	for ref, arch := range map[string]string{"hello:1": "amd64", "hello:1-amd64": "amd64", "hello:1-arm64": "arm64"} {
+		if err := json.Unmarshal([]byte(run(t, tool(t, "skopeo"), "inspect", "docker-archive:"+multiTar+":"+ref)), &info); err != nil {
+			t.Fatal(err)
+		}
+		if info.Architecture != arch {
+			t.Errorf("%s in the multi-platform archive is %s, want %s", ref, info.Architecture, arch)
+		}
+	}
+
 	for _, c := range []struct {
 		name string
 		b    *Built
