@@ -3,6 +3,7 @@
 # Debian's archive (deb-src must be enabled: scripts/setup-debian.sh does it):
 #   mono_6.8.0.105+dfsg.orig.tar.xz      apt-get source --download-only mono
 #   linux-libc-dev_<ver>_amd64.deb       apt-get download linux-libc-dev=<ver>
+#   linux-libc-dev-arm64-cross_<ver>_all.deb   (linux/arm64 runtime)
 #   ca-certificates_<ver>_all.deb        apt-get download ca-certificates=<ver>
 # Idempotent: files already present are kept. mcc checks every file against
 # its pin (sysroots/mono.json) when it uses it.
@@ -29,6 +30,16 @@ for arch in amd64; do
     rm -rf "$tmp"
   fi
 done
+# The linux/arm64 runtime's kernel headers (Architecture: all, no dpkg
+# foreign architecture needed).
+f=linux-libc-dev-arm64-cross_6.1.4-1cross1_all.deb
+if [ ! -f "$f" ]; then
+  tmp=$(mktemp -d "$dir/.kh.XXXXXX"); chmod 0777 "$tmp"
+  (cd "$tmp" && apt-get download -qq "linux-libc-dev-arm64-cross=6.1.4-1cross1")
+  mv -f "$tmp/$f" .
+  rm -rf "$tmp"
+fi
+
 # mcc mkbundle --image puts CA certificates in the image (pin: sysroots/cacerts.json).
 f=ca-certificates_20230311+deb12u1_all.deb
 if [ ! -f "$f" ]; then

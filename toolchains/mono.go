@@ -39,13 +39,17 @@ const monoSourceEpoch = 1580835600 // 2020-02-04 17:00 UTC
 // monoArch is what the runtime build needs per target.
 type monoArch struct {
 	triple     string      // configure --host
-	headersPin string      // pin of a linux-libc-dev .deb
-	asmDir     string      // the arch's asm/ inside that .deb
+	headersPin string      // pin of a .deb with the Linux UAPI headers
+	includeDir string      // where that .deb keeps them
+	asmDir     string      // the arch's asm/, relative to includeDir
 	machine    elf.Machine // what the runtime must be
 }
 
 var monoArches = map[string]monoArch{
-	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "linux-libc-dev-6.1.192-2-amd64", asmDir: "usr/include/x86_64-linux-gnu/asm", machine: elf.EM_X86_64},
+	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "linux-libc-dev-6.1.192-2-amd64",
+		includeDir: "usr/include", asmDir: "x86_64-linux-gnu/asm", machine: elf.EM_X86_64},
+	"linux/arm64": {triple: "aarch64-linux-musl", headersPin: "linux-libc-dev-arm64-cross-6.1.4-1cross1",
+		includeDir: "usr/aarch64-linux-gnu/include", asmDir: "asm", machine: elf.EM_AARCH64},
 }
 
 // MonoTargets lists the targets a static Mono runtime can be built for.
@@ -259,7 +263,7 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 		return err
 	}
 	if err := step("mono runtime: unpacking kernel headers", func() error {
-		return extractKernelHeaders(ctx, headersDeb, khDir, arch.asmDir)
+		return extractKernelHeaders(ctx, headersDeb, khDir, arch.includeDir, arch.asmDir)
 	}); err != nil {
 		return err
 	}

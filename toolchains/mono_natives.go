@@ -137,9 +137,10 @@ func arMembers(b []byte) ([]arMember, error) {
 	return out, nil
 }
 
-// extractKernelHeaders unpacks a linux-libc-dev .deb's usr/include into
-// dest, with the arch's asm/ moved to the top as musl expects.
-func extractKernelHeaders(ctx context.Context, deb, dest, asmDir string) error {
+// extractKernelHeaders unpacks the Linux UAPI headers under includeDir of a
+// .deb (linux-libc-dev, or a -cross package) into dest, with the arch's
+// asm/ at the top as musl expects.
+func extractKernelHeaders(ctx context.Context, deb, dest, includeDir, asmDir string) error {
 	b, err := os.ReadFile(deb)
 	if err != nil {
 		return err
@@ -157,37 +158,44 @@ func extractKernelHeaders(ctx context.Context, deb, dest, asmDir string) error {
 	if data == nil {
 		return fmt.Errorf("%s: no data.tar member", deb)
 	}
-	tmp := filepath.Join(dest, ".."+string(filepath.Separator)+"kernel-headers-"+data.name)
-	if err := os.WriteFile(tmp, data.data, 0o644); err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
 	staging := dest + ".deb"
 	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return err
 	}
 	defer os.RemoveAll(staging)
-	err = unpack.Archive(ctx, tmp, staging, unpack.Options{Skip: func(name string) bool {
-		return !strings.HasPrefix(name, "usr/include/")
+	tmp := filepath.Join(staging, data.name)
+	if err := os.WriteFile(tmp, data.data, 0o644); err != nil {
+		return err
+	}
+	tree := filepath.Join(staging, "tree")
+	if err := os.MkdirAll(tree, 0o755); err != nil {
+		return err
+	}
+	err = unpack.Archive(ctx, tmp, tree, unpack.Options{Skip: func(name string) bool {
+		return !strings.HasPrefix(name, includeDir+"/")
 	}})
 	if err != nil {
 		return err
 	}
-	inc := filepath.Join(staging, "usr", "include")
+	inc := filepath.Join(tree, filepath.FromSlash(includeDir))
+	asm := filepath.Join(inc, filepath.FromSlash(asmDir))
+	if _, err := os.Stat(asm); err != nil {
+		return fmt.Errorf("%s has no %s/%s: not the headers package the pin names", deb, includeDir, asmDir)
+	}
+	if err := os.Rename(asm, filepath.Join(dest, "asm")); err != nil {
+		return err
+	}
 	ents, err := os.ReadDir(inc)
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if !e.IsDir() || filepath.Join("usr/include", e.Name()) == filepath.Dir(asmDir) {
-			continue
+		if !e.IsDir() || strings.HasSuffix(e.Name(), "-linux-gnu") {
+			continue // the multiarch dir held only asm/, moved above
 		}
 		if err := os.Rename(filepath.Join(inc, e.Name()), filepath.Join(dest, e.Name())); err != nil {
 			return err
 		}
-	}
-	if err := os.Rename(filepath.Join(staging, asmDir), filepath.Join(dest, "asm")); err != nil {
-		return fmt.Errorf("%s: no %s: %w", deb, asmDir, err)
 	}
 	return nil
 }
