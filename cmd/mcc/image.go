@@ -64,9 +64,9 @@ func imageUsageText() string {
 
 type imageFlags struct {
 	out, layout, push, tag, entrypoint, name string
-	platforms, env, labels, adds       []string
-	tzdata, noCA, insecure             bool
-	caDeb, tzDeb, toolchainManifest    string
+	platforms, env, labels, adds             []string
+	tzdata, noCA, insecure                   bool
+	caDeb, tzDeb, toolchainManifest          string
 }
 
 func runImage(ctx context.Context, a *app, args []string) error {

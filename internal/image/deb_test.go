@@ -152,3 +152,21 @@ func TestPinnedDebsGiveBundleAndZoneinfo(t *testing.T) {
 		t.Fatalf("wrong .deb: %v, want a pin mismatch naming apt-get download", err)
 	}
 }
+
+// FuzzReadDeb: a .deb is untrusted input; reading one must fail cleanly,
+// never panic, and never yield a path outside the root.
+func FuzzReadDeb(f *testing.F) {
+	f.Add([]byte("!<arch>\n"))
+	f.Add([]byte("!<arch>\ndata.tar.gz     0           0     0     100644  99999999  `\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		files, err := readDeb(b, func(string) bool { return true })
+		if err != nil {
+			return
+		}
+		for _, fl := range files {
+			if !strings.HasPrefix(fl.Path, "/") || strings.Contains(fl.Path, "..") {
+				t.Fatalf("path %q escapes", fl.Path)
+			}
+		}
+	})
+}

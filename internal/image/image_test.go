@@ -4,9 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"io"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -450,5 +450,26 @@ func TestRevisionAndSourceLabels(t *testing.T) {
 				t.Fatal("the SBOM leaks the remote's credentials")
 			}
 		})
+	}
+}
+
+func TestIndexEntriesCarryNoArtifactType(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Build(context.Background(), Options{Binaries: []Binary{
+		{Path: imagetest.BuildHello(t, filepath.Join(dir, "a"), "amd64")},
+		{Path: imagetest.BuildHello(t, filepath.Join(dir, "b"), "riscv64")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := b.Index.RawManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("artifactType")) {
+		t.Fatalf("index %s carries artifactType: Debian's skopeo 1.9.3 would rewrite it", raw)
+	}
+	if err := validate.Index(b.Index); err != nil {
+		t.Fatal(err)
 	}
 }
