@@ -63,10 +63,10 @@ func imageUsageText() string {
 }
 
 type imageFlags struct {
-	out, layout, push, tag, entrypoint, name string
-	platforms, env, labels, adds             []string
-	tzdata, noCA, insecure                   bool
-	caDeb, tzDeb, toolchainManifest          string
+	out, layout, push, tag, entrypoint, name   string
+	platforms, env, labels, adds               []string
+	tzdata, noCA, insecure                     bool
+	caDeb, tzDeb, toolchainManifest, sourceDir string
 }
 
 func runImage(ctx context.Context, a *app, args []string) error {
@@ -87,6 +87,7 @@ func runImage(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.caDeb, "ca-deb", os.Getenv("MCC_CA_DEB"), "the pinned ca-certificates .deb `FILE` (default: from the store or a mirror)")
 	fs.StringVar(&f.tzDeb, "tzdata-deb", os.Getenv("MCC_TZDATA_DEB"), "the pinned tzdata .deb `FILE` (default: from the store or a mirror)")
 	fs.StringVar(&f.toolchainManifest, "toolchain-manifest", "", "JSON `FILE` listing the toolchain components that built the binaries, for the SBOM")
+	fs.StringVar(&f.sourceDir, "source-dir", "", "git checkout `DIR` to take revision and source labels from when the binary's Go build info has none")
 	fs.BoolVar(&f.insecure, "insecure-registry", false, "push over plain HTTP to a non-loopback registry")
 	if err := a.parse(fs, imageUsageText(), args); err != nil {
 		return err
@@ -287,9 +288,8 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 			return nil, err
 		}
 	}
-	if wd, err := os.Getwd(); err == nil {
-		o.SourceDir = wd
-	}
+	// Only when asked: the image must not depend on where mcc runs.
+	o.SourceDir = f.sourceDir
 
 	var fetcher *fetch.Fetcher
 	pinned := func(given string, pin sysroots.Pin, flag, without string) (string, error) {
