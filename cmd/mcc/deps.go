@@ -74,4 +74,3 @@ func (a *app) installer() (*toolchains.Installer, error) {
 func (a *app) resolveTarget() (toolchains.Target, error) {
 	return toolchains.Resolve(a.target)
 }
-

@@ -39,6 +39,10 @@ func runGo(ctx context.Context, a *app, args []string) error {
 		}
 		return nil
 	}
+	// Refuse contradicting flags before any toolchain work.
+	if _, _, err := gobuild.Command(gobuild.Options{Verb: args[0], Args: args[1:]}); err != nil {
+		return err
+	}
 	t, err := a.resolveTarget()
 	if err != nil {
 		return err

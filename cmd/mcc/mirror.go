@@ -11,7 +11,7 @@ func init() {
 	register("mirror", "check files against the pins and add them to a local mirror", runMirror)
 }
 
-const mirrorUsage = `Usage: mcc mirror add [--dir DIR] FILE...
+const mirrorUsage = `Usage: mcc mirror add [--dir DIR] [--skip-unpinned] FILE...
 
 Checks each file against mcc's pins (sha256; a .asc signature against the
 pinned signing key, with its file beside it) and copies it into the local
@@ -27,13 +27,14 @@ Example (Debian's source package holds the upstream musl release):
 func runMirror(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("mirror")
 	dir := fs.String("dir", mirror.DefaultDir(), "mirror `DIR` to fill")
+	skip := fs.Bool("skip-unpinned", false, "leave out files that match no pin instead of refusing")
 	if err := a.parse(fs, mirrorUsage, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 2 || fs.Arg(0) != "add" {
 		return usagef("usage: mcc mirror add FILE... (see mcc mirror --help)")
 	}
-	added, err := mirror.Add(*dir, fs.Args()[1:])
+	added, err := mirror.Add(*dir, fs.Args()[1:], *skip)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
@@ -34,13 +36,12 @@ type Want struct {
 
 // Inspect reads path. A file that is not ELF is bad input.
 func Inspect(path string) (*Report, error) {
+	if err := checkMagic(path); err != nil {
+		return nil, err
+	}
 	f, err := elf.Open(path)
 	if err != nil {
-		var fe *elf.FormatError
-		if errors.As(err, &fe) || strings.Contains(err.Error(), "bad magic") {
-			return nil, badinput.Errorf("%s is not an ELF file: give a compiled executable", path)
-		}
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, badinput.Errorf("%s is a corrupt ELF file (%v): rebuild it", path, err)
 	}
 	defer f.Close()
 	r := &Report{Path: path, Machine: f.Machine, Class: f.Class, Arch: MachineName(f.Machine, f.Class), Type: f.Type.String()}
@@ -68,6 +69,19 @@ func Inspect(path string) (*Report, error) {
 	}
 	r.Static = r.Interp == "" && len(r.Needed) == 0
 	return r, nil
+}
+
+func checkMagic(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return badinput.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != elf.ELFMAG {
+		return badinput.Errorf("%s is not an ELF file: give a compiled executable", path)
+	}
+	return nil
 }
 
 // Check inspects path and lists every way it falls short of want.

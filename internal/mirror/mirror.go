@@ -6,6 +6,7 @@ package mirror
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -42,12 +43,19 @@ type Added struct {
 	Kind string `json:"kind"` // "artifact" or "signature"
 }
 
+// ErrUnpinned marks a file that matches no pin.
+var ErrUnpinned = errors.New("matches no pin")
+
 // Add checks every file first and copies only if all are good, so a bad
-// argument leaves the mirror untouched.
-func Add(dir string, files []string) ([]Added, error) {
+// argument leaves the mirror untouched. With skipUnpinned, files that match
+// no pin are left out instead (for filling a mirror from a download dir).
+func Add(dir string, files []string, skipUnpinned bool) ([]Added, error) {
 	var plan []Added
 	for _, f := range files {
 		a, err := classify(f, files)
+		if skipUnpinned && errors.Is(err, ErrUnpinned) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +80,7 @@ func classify(file string, all []string) (Added, error) {
 	if strings.HasSuffix(file, ".asc") {
 		return classifySignature(file, all)
 	}
-	return Added{}, badinput.Errorf("%s (sha256 %s) matches no pin: mcc mirrors only pinned artifacts (see sysroots/*.json)", file, sum)
+	return Added{}, badinput.Wrap(fmt.Errorf("%s (sha256 %s) %w: mcc mirrors only pinned artifacts (see sysroots/*.json)", file, sum, ErrUnpinned))
 }
 
 // classifySignature finds the pinned data file a signature belongs to (the
@@ -85,7 +93,7 @@ func classifySignature(sig string, all []string) (Added, error) {
 	}
 	pin, ok := sysroots.BySHA256(sum)
 	if !ok || pin.Signature == nil {
-		return Added{}, badinput.Errorf("signature %s: %s matches no signed pin", sig, data)
+		return Added{}, badinput.Wrap(fmt.Errorf("signature %s: %s %w with a signature", sig, data, ErrUnpinned))
 	}
 	if err := fetch.VerifyFile(pin, data, sig); err != nil {
 		return Added{}, err

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mcc-build/mcc/internal/elfcheck"
+	"github.com/mcc-build/mcc/internal/testenv"
+	"github.com/mcc-build/mcc/toolchains"
+)
+
+var testedTargets = []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/riscv64"}
+
+// mccCmd is a real mcc process that sees no local mirror but the ones the
+// test names.
+func mccCmd(t *testing.T, args ...string) *exec.Cmd {
+	cmd := exec.Command(mccBinary(t), args...)
+	cmd.Env = append(os.Environ(), "MCC_MIRROR_DIR="+filepath.Join(binDir, "no-local-mirror"))
+	return cmd
+}
+
+// copyTree copies a testdata program to a fresh directory.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+}
+
+// goBuild runs `mcc --target T go build -o BIN .` in dir as a real process.
+func goBuild(t *testing.T, target, dir, bin string, env ...string) {
+	t.Helper()
+	args := append(sharedArgs(t), "--target", target, "go", "build", "-o", bin, ".")
+	cmd := mccCmd(t, args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mcc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// TestGoBuildStaticAndRuns is the issue's proof per target: a cgo program
+// and a go-sqlite3 program, built with mcc go build, checked static with
+// debug/elf, run natively or under qemu-user, output checked.
+func TestGoBuildStaticAndRuns(t *testing.T) {
+	testenv.Sources(t)
+	programs := []struct {
+		dir  string
+		want []string
+	}{
+		{"cgoapp", []string{"c=42", "user=root", "localhost=true err=<nil>"}},
+		{"sqliteapp", []string{"sqlite sum=42"}},
+	}
+	for _, name := range testedTargets {
+		tgt, _ := toolchains.Lookup(name)
+		for _, p := range programs {
+			t.Run(strings.ReplaceAll(name, "/", "_")+"/"+p.dir, func(t *testing.T) {
+				dir := t.TempDir()
+				copyTree(t, filepath.Join("testdata", p.dir), dir)
+				bin := filepath.Join(dir, "prog")
+				goBuild(t, name, dir, bin)
+				r, err := elfcheck.Check(bin, elfcheck.Want{Machine: tgt.Machine, Class: tgt.Class})
+				if err != nil || len(r.Problems) > 0 || r.Interp != "" || len(r.Needed) > 0 {
+					t.Fatalf("%s is not a static %s binary: %v %+v", bin, name, err, r)
+				}
+				out, err := toolchains.Run(tgt, bin).CombinedOutput()
+				if err != nil {
+					t.Fatalf("running: %v\n%s", err, out)
+				}
+				for _, w := range append(p.want, "") {
+					if !strings.Contains(string(out), w) {
+						t.Errorf("output %q lacks %q", out, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestReproducibleAcrossDirectories builds the cgo program from two
+// directories with two fresh Go build caches: the bytes must be identical.
+func TestReproducibleAcrossDirectories(t *testing.T) {
+	testenv.Sources(t)
+	for _, name := range testedTargets {
+		t.Run(strings.ReplaceAll(name, "/", "_"), func(t *testing.T) {
+			var sums []string
+			for i := 0; i < 2; i++ {
+				dir := filepath.Join(t.TempDir(), "src", strings.Repeat("x", i+1))
+				os.MkdirAll(dir, 0o755)
+				copyTree(t, "testdata/cgoapp", dir)
+				bin := filepath.Join(dir, "prog")
+				goBuild(t, name, dir, bin, "GOCACHE="+t.TempDir())
+				b, err := os.ReadFile(bin)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := sha256.Sum256(b)
+				sums = append(sums, hex.EncodeToString(s[:]))
+			}
+			if sums[0] != sums[1] {
+				t.Fatalf("builds differ: %s vs %s", sums[0], sums[1])
+			}
+		})
+	}
+}
+
+// TestNotAGoPackage: exit 2 with go's reason, nothing built.
+func TestNotAGoPackage(t *testing.T) {
+	testenv.Sources(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n\ngo 1.26\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "empty"), 0o755)
+	cmd := mccCmd(t, append(sharedArgs(t), "go", "build", "./empty")...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2: %s", err, out)
+	}
+	if !strings.Contains(string(out), "no Go files") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+		t.Fatalf("want one line naming the problem, got %q", out)
+	}
+}
+
+// TestConcurrentInstallsBuildOnce: four processes on an empty store all
+// succeed, and exactly one of them built the toolchain.
+func TestConcurrentInstallsBuildOnce(t *testing.T) {
+	src := testenv.Sources(t)
+	cache := t.TempDir()
+	var wg sync.WaitGroup
+	outs := make([][]byte, 4)
+	errs := make([]error, 4)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := mccCmd(t, "--json", "--cache", cache, "--mirror", src, "--offline", "--target", "linux/amd64", "toolchain", "install")
+			cmd.Stderr = os.Stderr
+			outs[i], errs[i] = cmd.Output()
+		}()
+	}
+	wg.Wait()
+	built := 0
+	for i := range outs {
+		if errs[i] != nil {
+			t.Fatalf("install %d: %v", i, errs[i])
+		}
+		var res []struct{ Built bool }
+		if err := json.Unmarshal(outs[i], &res); err != nil || len(res) != 1 {
+			t.Fatalf("install %d: %v %s", i, err, outs[i])
+		}
+		if res[0].Built {
+			built++
+		}
+	}
+	if built != 1 {
+		t.Fatalf("%d processes built the toolchain, want exactly 1", built)
+	}
+	verifyStore(t, cache)
+}
+
+// TestKilledInstallRecovers SIGKILLs an install mid-build (the whole
+// process group: configure and make too), then installs again.
+func TestKilledInstallRecovers(t *testing.T) {
+	src := testenv.Sources(t)
+	cache := t.TempDir()
+	args := []string{"--cache", cache, "--mirror", src, "--offline", "--target", "linux/amd64", "toolchain", "install"}
+	cmd := mccCmd(t, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until musl's objects are being compiled, then kill.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if countObjects(filepath.Join(cache, "tmp")) > 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the build never started compiling")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	cmd.Wait()
+	if ents, _ := os.ReadDir(filepath.Join(cache, "entries")); len(ents) != 0 {
+		t.Fatalf("a killed build left an entry: %v", ents)
+	}
+	var out bytes.Buffer
+	again := mccCmd(t, args...)
+	again.Stdout, again.Stderr = &out, &out
+	if err := again.Run(); err != nil {
+		t.Fatalf("install after kill: %v\n%s", err, out.String())
+	}
+	if left, _ := os.ReadDir(filepath.Join(cache, "tmp")); len(left) != 0 {
+		t.Fatalf("the killed build's temp dir survived: %v", left)
+	}
+	verifyStore(t, cache)
+}
+
+// TestTamperedMirrorRefused: a tarball that fails its pin is refused with
+// exit 2 naming both digests, and nothing lands in the store.
+func TestTamperedMirrorRefused(t *testing.T) {
+	src := testenv.Sources(t)
+	mirror, cache := t.TempDir(), t.TempDir()
+	b, err := os.ReadFile(filepath.Join(src, "musl_1.2.3.orig.tar.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(filepath.Join(mirror, "musl-1.2.3.tar.gz"), b, 0o644)
+	var stderr bytes.Buffer
+	cmd := mccCmd(t, "--cache", cache, "--mirror", mirror, "--offline", "--target", "linux/amd64", "toolchain", "install")
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2: %s", err, stderr.String())
+	}
+	msg := stderr.String()
+	for _, want := range []string{"pin musl-1.2.3", "checksum mismatch", "expected sha256 7d5b0b60", "got "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	for _, d := range []string{"blobs/sha256", "entries", "tmp"} {
+		if ents, _ := os.ReadDir(filepath.Join(cache, d)); len(ents) != 0 {
+			t.Errorf("%s not empty after a refused fetch: %v", d, ents)
+		}
+	}
+}
+
+func verifyStore(t *testing.T, cache string) {
+	t.Helper()
+	out, err := mccCmd(t, "--cache", cache, "toolchain", "verify").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ": ok") {
+		t.Fatalf("toolchain verify: %v\n%s", err, out)
+	}
+}
+
+func countObjects(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && (strings.HasSuffix(p, ".o") || strings.HasSuffix(p, ".lo")) {
+			n++
+		}
+		return nil
+	})
+	return n
+}

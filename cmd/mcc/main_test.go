@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/mcc-build/mcc/internal/testenv"
+)
+
+// TestMain lets test scripts run "mcc" as this test binary.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"mcc": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		// exits CODE mcc ARGS...: runs mcc and succeeds only if it exits CODE,
+		// so scripts pin exit codes, not just failure.
+		"exits": func() {
+			want, args := os.Args[1], os.Args[3:]
+			got := run(context.Background(), args, os.Stdout, os.Stderr)
+			if strconv.Itoa(got) != want {
+				fmt.Fprintf(os.Stderr, "exits: mcc exited %d, want %s\n", got, want)
+				os.Exit(100)
+			}
+			os.Exit(0)
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar: CLI help, errors, exit codes.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			for _, k := range []string{"PATH", "MCC_TEST_SOURCES", "GOFLAGS", "GOPROXY"} {
+				e.Setenv(k, os.Getenv(k))
+			}
+			for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+				out, _ := exec.Command("go", "env", k).Output()
+				e.Setenv(k, strings.TrimSpace(string(out)))
+			}
+			e.Setenv("MCC_MIRROR_DIR", filepath.Join(e.WorkDir, "no-local-mirror"))
+			e.Setenv("MCC_CACHE", filepath.Join(e.WorkDir, "cache"))
+			return nil
+		},
+	})
+}
+
+// mccBinary builds mcc once per test run, for tests that need real
+// processes (concurrency, SIGKILL).
+func mccBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(binDir, "mcc")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building mcc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var binDir = func() string {
+	d, err := os.MkdirTemp("", "mcc-test-bin-")
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// sharedArgs point mcc at the test store and the Debian source mirror, offline.
+func sharedArgs(t *testing.T) []string {
+	return []string{"--cache", testenv.Store(t), "--mirror", testenv.Sources(t), "--offline"}
+}
