@@ -9,6 +9,8 @@
 #   arm64     --platforms=//toolchains:linux_arm64: static aarch64, runs under qemu
 #   test      bazel test //... (the Go tests that run inside Bazel's sandbox)
 #   lint      buildifier: every Bazel file formatted and lint-clean
+#   errors    no bazel, setup not run, an unbuildable toolchain: each error
+#             names its fix (mcc's own message for the toolchain)
 #   cache     a remote cache (nginx WebDAV on 127.0.0.1): a clean output base
 #             in another directory builds //app:image from the cache alone
 #
@@ -22,7 +24,7 @@ export USE_BAZEL_VERSION=4
 MCC=${MCC:-$ROOT/bin/mcc}
 DEPS=$ROOT/.bazel-deps
 STEPS=("$@")
-[ ${#STEPS[@]} -gt 0 ] || STEPS=(build static digest arm64 test lint cache)
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(build static digest arm64 test lint errors cache)
 
 fail() { echo "test-bazel: FAIL: $*" >&2; exit 1; }
 say() { echo "test-bazel: $*" >&2; }
@@ -40,7 +42,7 @@ tmp=$(mktemp -d /tmp/mcc-bazel-test.XXXXXX)
 cleanup() {
   [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
   local ob
-  for ob in "${FILL_OB:-}" "${CACHE_OB:-}"; do
+  for ob in "${FILL_OB:-}" "${CACHE_OB:-}" "${ERR_OB:-}"; do
     [ -n "$ob" ] && [ -d "$ob" ] && (cd "$ROOT" && bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
   done
   if [ "${BAZEL_TEST_KEEP:-}" = 1 ]; then say "kept $tmp"; else chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"; fi
@@ -78,10 +80,55 @@ EOF
 }
 
 build_app() {
-  bazel build "${BAZEL_FLAGS[@]}" //app:image //app:app
+  bazel build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" //app:image //app:app
 }
 
-if has_step build || has_step static || has_step digest; then
+start_cache() {
+  command -v nginx >/dev/null || fail "nginx missing (the remote cache server): apt-get install nginx, or run 'bash scripts/setup-bazel.sh'"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$tmp/cache/data" "$tmp/cache/tmp" "$tmp/cache/logs"
+  cat > "$tmp/cache/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $tmp/cache/nginx.pid;
+error_log $tmp/cache/logs/error.log;
+events { worker_connections 256; }
+http {
+  access_log $tmp/cache/logs/access.log;
+  client_body_temp_path $tmp/cache/tmp;
+  proxy_temp_path $tmp/cache/tmp;
+  fastcgi_temp_path $tmp/cache/tmp;
+  uwsgi_temp_path $tmp/cache/tmp;
+  scgi_temp_path $tmp/cache/tmp;
+  server {
+    listen 127.0.0.1:$port;
+    root $tmp/cache/data;
+    client_max_body_size 0;
+    location / {
+      dav_methods PUT;
+      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+    }
+  }
+}
+EOF
+  nginx -c "$tmp/cache/nginx.conf" -p "$tmp/cache" &
+  NGINX_PID=$!
+  for _ in $(seq 50); do
+    curl -fs -o /dev/null -X PUT --data x "http://127.0.0.1:$port/probe" && break
+    sleep 0.1
+  done
+  curl -fs "http://127.0.0.1:$port/probe" >/dev/null || fail "remote cache (nginx) did not come up on 127.0.0.1:$port"
+  CACHE=(--remote_cache="http://127.0.0.1:$port" --remote_upload_local_results)
+
+}
+
+CACHE=()
+# With the cache step, the remote cache runs from the start, so the first
+# build of a fresh checkout (as in CI) fills it with no extra build.
+has_step cache && start_cache
+
+if has_step build || has_step static || has_step digest || has_step cache; then
   bench "bazel build //app:image //app:app" build_app || fail "bazel build //app:image //app:app"
   [ -x "$APP" ] && [ -f "$IMAGE" ] || fail "bazel build did not produce $APP and $IMAGE"
   out=$("$APP") || fail "$APP exited $?"
@@ -133,75 +180,72 @@ if has_step lint; then
   pass "buildifier: ${#files[@]} Bazel files formatted and lint-clean"
 fi
 
+if has_step errors; then
+  # 1. No bazel on PATH: this script (and make test-bazel) says how to install it.
+  out=$(env PATH=/usr/local/go/bin:/nonexistent /bin/bash "$ROOT/scripts/test-bazel.sh" build 2>&1) &&
+    fail "test-bazel.sh without bazel on PATH succeeded"
+  echo "$out" | grep -q "apt-get install bazel-bootstrap" || fail "no install hint without bazel: $out"
+  # 2. Setup not run: a checkout without .bazel-deps names the command to run.
+  mkdir -p "$tmp/nosetup"
+  (cd "$ROOT" && git ls-files -z -- WORKSPACE .bazelrc .bazelignore BUILD.bazel 'toolchains/*' 'app/*' 'sysroots/*' |
+    xargs -0 cp --parents -P -t "$tmp/nosetup")
+  ERR_OB=$tmp/ob-errors
+  out=$(cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" build "${BAZEL_FLAGS[@]}" //app:app 2>&1) &&
+    fail "bazel build without .bazel-deps succeeded"
+  echo "$out" | grep -q "run \`make demo\` (or \`bash scripts/setup-bazel.sh\`)" || fail "no setup hint without .bazel-deps: $out"
+  # 3. A toolchain mcc cannot build (empty store, no mirror, offline): mcc's
+  # own message reaches the user through Bazel.
+  ln -s "$DEPS" "$tmp/nosetup/.bazel-deps"
+  mkdir -p "$tmp/empty-store"
+  out=$(cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" build "${BAZEL_FLAGS[@]}" --repo_env=MCC_CACHE="$tmp/empty-store" \
+    --repo_env=MCC_OFFLINE=1 --repo_env=MCC_MIRROR=file:///nonexistent //app:app 2>&1) &&
+    fail "bazel build with an unbuildable toolchain succeeded"
+  direct=$(MCC_CACHE="$tmp/empty-store" MCC_OFFLINE=1 MCC_MIRROR=file:///nonexistent "$MCC" --target linux/amd64 toolchain install 2>&1) &&
+    fail "mcc toolchain install with an empty store, offline, succeeded"
+  line=$(echo "$direct" | grep -m1 "mcc:" || echo "$direct" | head -1)
+  echo "$out" | grep -qF "$line" || fail "Bazel did not pass mcc's message on ('$line'): $out"
+  (cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" shutdown >/dev/null 2>&1) || true
+  pass "errors name their fix: no bazel, no setup, and mcc's own toolchain error ('$line')"
+fi
+
 if has_step cache; then
-  command -v nginx >/dev/null || fail "nginx missing (the remote cache server): apt-get install nginx, or run 'bash scripts/setup-bazel.sh'"
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  mkdir -p "$tmp/cache/data" "$tmp/cache/tmp" "$tmp/cache/logs"
-  cat > "$tmp/cache/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $tmp/cache/nginx.pid;
-error_log $tmp/cache/logs/error.log;
-events { worker_connections 256; }
-http {
-  access_log $tmp/cache/logs/access.log;
-  client_body_temp_path $tmp/cache/tmp;
-  proxy_temp_path $tmp/cache/tmp;
-  fastcgi_temp_path $tmp/cache/tmp;
-  uwsgi_temp_path $tmp/cache/tmp;
-  scgi_temp_path $tmp/cache/tmp;
-  server {
-    listen 127.0.0.1:$port;
-    root $tmp/cache/data;
-    client_max_body_size 0;
-    location / {
-      dav_methods PUT;
-      create_full_put_path on;
-      dav_access user:rw group:r all:r;
-    }
+  # The checkout's own build above filled the cache when it built anything;
+  # when everything was already built, a cold build in a copy (A) fills it.
+  copy_tree() {
+    mkdir -p "$1"
+    (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
+      xargs -0 cp --parents -P -t "$1") || fail "copying the checkout to $1"
+    ln -s "$DEPS" "$1/.bazel-deps"
   }
-}
-EOF
-  nginx -c "$tmp/cache/nginx.conf" -p "$tmp/cache" &
-  NGINX_PID=$!
-  for _ in $(seq 50); do
-    curl -fs -o /dev/null -X PUT --data x "http://127.0.0.1:$port/probe" && break
-    sleep 0.1
-  done
-  curl -fs "http://127.0.0.1:$port/probe" >/dev/null || fail "remote cache (nginx) did not come up on 127.0.0.1:$port"
-  CACHE=(--remote_cache="http://127.0.0.1:$port" --remote_upload_local_results)
-
-  # 1. This checkout fills the cache from a fresh output base (actions that
-  # hit the local action cache would not be uploaded): a cold build.
-  FILL_OB=$tmp/fill-ob
-  fill() {
-    # --symlink_prefix=/ leaves this checkout's bazel-* links alone.
-    bazel --output_base="$FILL_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" --symlink_prefix=/ \
-      //app:image //app:app 2> "$tmp/fill.log"
-  }
-  bench "cold build, fresh output base, filling the remote cache" fill || { tail -30 "$tmp/fill.log" >&2; fail "build that fills the remote cache"; }
-  fill_mb=$(du -sm "$FILL_OB" | cut -f1)
-  say "output base of a cold build: ${fill_mb} MB"
-  [ -n "${BENCH_OUT:-}" ] && echo "| output base after a cold build of //app:image | ${fill_mb} MB | \`du -sm OUTPUT_BASE\` |" >> "$BENCH_OUT"
-  (bazel --output_base="$FILL_OB" shutdown >/dev/null 2>&1) || true
   objects=$(find "$tmp/cache/data" -type f | wc -l)
-  [ "$objects" -ge 10 ] || fail "the remote cache holds only $objects objects after a build"
-  say "remote cache filled: $objects objects, $(du -sm "$tmp/cache/data" | cut -f1) MB"
-  chmod -R u+w "$FILL_OB"; rm -rf "$FILL_OB"
+  if [ "$objects" -lt 100 ]; then
+    copy_tree "$tmp/a"
+    FILL_OB=$tmp/ob-a
+    in_a() {
+      (cd "$tmp/a" && bazel --output_base="$FILL_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" //app:image //app:app) 2> "$tmp/a.log" ||
+        { tail -30 "$tmp/a.log" >&2; return 1; }
+    }
+    bench "cold build (clean output base, empty remote cache)" in_a || fail "cold build in $tmp/a"
+    a_mb=$(du -sm "$FILL_OB" | cut -f1)
+    say "output base after a cold build: ${a_mb} MB"
+    [ -n "${BENCH_OUT:-}" ] && echo "| output base after a cold build | ${a_mb} MB | \`du -sm \$(bazel info output_base)\` |" >> "$BENCH_OUT"
+    (cd "$tmp/a" && bazel --output_base="$FILL_OB" shutdown >/dev/null 2>&1) || true
+    chmod -R u+w "$FILL_OB" "$tmp/a"; rm -rf "$FILL_OB" "$tmp/a"
+    objects=$(find "$tmp/cache/data" -type f | wc -l)
+  fi
+  [ "$objects" -ge 100 ] || fail "the remote cache holds only $objects objects after a build"
+  say "remote cache: $objects objects, $(du -sm "$tmp/cache/data" | cut -f1) MB"
 
-  # 2. Another directory, a clean output base: everything from the cache.
-  mkdir -p "$tmp/src"
-  git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
-    xargs -0 -I{} cp --parents -P {} "$tmp/src/" 2>/dev/null || true
-  ln -s "$DEPS" "$tmp/src/.bazel-deps"
-  mkdir -p "$tmp/src/bin"
-  CACHE_OB=$tmp/ob
+  # B: another directory, a clean output base; everything must come from
+  # the cache. Then the no-op and one-line-edit figures, in B.
+  copy_tree "$tmp/b"
+  CACHE_OB=$tmp/ob-b
+  B_FLAGS=("${BAZEL_FLAGS[@]}" "${CACHE[@]}" --execution_log_json_file="$tmp/exec.json")
   second() {
-    (cd "$tmp/src" && bazel --output_base="$CACHE_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" \
-      --remote_accept_cached --execution_log_json_file="$tmp/exec.json" //app:image //app:app) 2> "$tmp/second.log"
+    (cd "$tmp/b" && bazel --output_base="$CACHE_OB" build "${B_FLAGS[@]}" //app:image //app:app) 2> "$tmp/b.log"
   }
-  bench "remote-cache build, clean output base, other directory" second || { cat "$tmp/second.log" >&2; fail "remote-cache build"; }
-  grep -E "processes" "$tmp/second.log" | tail -1 >&2 || true
+  bench "remote-cache build (clean output base, other directory)" second || { tail -30 "$tmp/b.log" >&2; fail "remote-cache build in $tmp/b"; }
+  grep -E "processes" "$tmp/b.log" | tail -1 >&2 || true
   python3 - "$tmp/exec.json" <<'EOF' || fail "actions ran locally in the remote-cache build (see above)"
 import json, sys
 # The log is a stream of JSON objects, one per spawn.
@@ -223,13 +267,22 @@ if go_local or not spawns:
     sys.exit(1)
 EOF
   d1=$(image_digest "$IMAGE")
-  d2=$(image_digest "$tmp/src/bazel-bin/app/image.tar")
+  d2=$(image_digest "$tmp/b/bazel-bin/app/image.tar")
   [ "$d1" = "$d2" ] || fail "remote-cache build gave image $d2, this checkout $d1"
-  cmp -s "$IMAGE" "$tmp/src/bazel-bin/app/image.tar" || fail "remote-cache build: image tar bytes differ"
+  cmp -s "$IMAGE" "$tmp/b/bazel-bin/app/image.tar" || fail "remote-cache build: image tar bytes differ"
   ob_mb=$(du -sm "$CACHE_OB" | cut -f1)
   say "output base of the remote-cache build: ${ob_mb} MB"
-  [ -n "${BENCH_OUT:-}" ] && echo "| output base after the remote-cache build | ${ob_mb} MB | \`du -sm OUTPUT_BASE\` |" >> "$BENCH_OUT"
-  pass "remote cache: clean output base in $tmp/src built //app:image with no Go action run locally; same image $d2"
+  [ -n "${BENCH_OUT:-}" ] && echo "| output base after the remote-cache build | ${ob_mb} MB | \`du -sm \$(bazel info output_base)\` |" >> "$BENCH_OUT"
+  in_b() {
+    (cd "$tmp/b" && bazel --output_base="$CACHE_OB" build "${B_FLAGS[@]}" //app:image //app:app) 2> "$tmp/b2.log" ||
+      { tail -30 "$tmp/b2.log" >&2; return 1; }
+  }
+  bench "no-op rebuild" in_b || fail "no-op rebuild in $tmp/b"
+  sed -i 's/"arch=%s\\n"/"arch=%s (edited)\\n"/' "$tmp/b/app/main.go"
+  grep -q "(edited)" "$tmp/b/app/main.go" || fail "could not edit $tmp/b/app/main.go for the incremental build"
+  bench "incremental rebuild after a one-line edit of app/main.go" in_b || fail "incremental build in $tmp/b"
+  "$tmp/b/bazel-bin/app/app_/app" | grep -q "(edited)" || fail "the incremental build did not pick up the edit"
+  pass "remote cache: clean output base in $tmp/b built //app:image with no Go action run locally; same image $d2"
 fi
 
 echo "test-bazel: $passed passed, 0 failed"

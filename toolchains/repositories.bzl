@@ -108,25 +108,36 @@ def _find_mcc(ctx):
 def _mcc_musl_toolchain_impl(ctx):
     target = MUSL_TARGETS[ctx.attr.target]
     mcc = _find_mcc(ctx)
-    res = ctx.execute([mcc, "toolchain", "install", "--target", ctx.attr.target], timeout = 3600)
+
+    # Global flags go before the command. The musl source comes from the
+    # store, else MCC_MIRROR, else the checkout's mirror (`make mirror`).
+    cmd = [mcc, "--target", ctx.attr.target]
+    mirror = str(_workspace_dir(ctx)) + "/.mirror/debian"
+    if not ctx.os.environ.get("MCC_MIRROR") and ctx.path(mirror).exists:
+        cmd += ["--mirror", "file://" + mirror]
+    res = ctx.execute(cmd + ["toolchain", "install"], timeout = 3600)
     if res.return_code != 0:
         # mcc's own one-line error names the problem and the fix: pass it on.
-        fail("mcc toolchain install --target %s failed (exit %d):\n%s" % (
+        fail("`mcc --target %s toolchain install` failed (exit %d):\n%s" % (
             ctx.attr.target,
             res.return_code,
             (res.stderr + res.stdout).strip(),
         ))
-    res = ctx.execute([mcc, "toolchain", "path", "--target", ctx.attr.target])
+    res = ctx.execute(cmd + ["toolchain", "path"])
     if res.return_code != 0:
-        fail("mcc toolchain path --target %s failed (exit %d):\n%s" % (
+        fail("`mcc --target %s toolchain path` failed (exit %d):\n%s" % (
             ctx.attr.target,
             res.return_code,
             (res.stderr + res.stdout).strip(),
         ))
     cc = ctx.path(res.stdout.strip())
     if not cc.exists:
-        fail("mcc toolchain path --target %s printed %s, which does not exist" % (ctx.attr.target, cc))
+        fail("`mcc toolchain path` printed %s for %s, which does not exist" % (cc, ctx.attr.target))
+
+    # The wrapper and the whole store entry it uses (headers, libc.a, specs)
+    # are inputs of every C action, so a new musl build changes action keys.
     ctx.symlink(cc, "bin/cc")
+    ctx.symlink(cc.dirname.dirname, "sysroot")
 
     tools = {}
     for tool in ["ar", "ld", "nm", "objcopy", "objdump", "strip", "cpp"]:
@@ -164,7 +175,7 @@ mcc_musl_toolchain = repository_rule(
         "target": attr.string(mandatory = True, values = MUSL_TARGETS.keys()),
         "_build_tpl": attr.label(default = "//toolchains:BUILD.musl.tpl"),
     },
-    environ = ["MCC", "MCC_CACHE", "MCC_MIRROR", "XDG_CACHE_HOME", "PATH"],
+    environ = ["MCC", "MCC_CACHE", "MCC_MIRROR", "MCC_OFFLINE", "XDG_CACHE_HOME", "PATH"],
 )
 
 def _mcc_pinned_debs_impl(ctx):
