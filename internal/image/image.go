@@ -42,13 +42,15 @@ type Binary struct {
 	Path string
 }
 
-// File is an extra file placed in every image, e.g. /etc/hosts or a
-// Mono machine.config. Exactly one of Data and Source is used.
+// File is an extra file placed in every image, e.g. /etc/hosts, a Mono
+// machine.config, or the shared libraries of a dynamic fallback binary.
+// One of Data, Source and Linkname is used.
 type File struct {
-	Path   string      // absolute path in the image
-	Mode   os.FileMode // permission bits; 0 means 0644
-	Data   []byte      // content, or
-	Source string      // a file on disk to copy
+	Path     string      // absolute path in the image
+	Mode     os.FileMode // permission bits; 0 means 0644
+	Data     []byte      // content, or
+	Source   string      // a file on disk to copy, or
+	Linkname string      // a symbolic link to this target
 }
 
 // Component is a piece of the toolchain that built a binary, for the SBOM.
@@ -326,7 +328,11 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 		if old, ok := t[p]; ok && !old.Dir {
 			delete(t, p)
 		}
-		if err := add(Entry{Path: p, Mode: mode, Data: data}); err != nil {
+		e := Entry{Path: p, Mode: mode, Data: data}
+		if f.Linkname != "" {
+			e = Entry{Path: p, Mode: 0o777, Linkname: f.Linkname}
+		}
+		if err := add(e); err != nil {
 			return nil, nil, badinput.Wrap(err)
 		}
 	}

@@ -107,7 +107,7 @@ func TestBuildImageShape(t *testing.T) {
 	b, err := Build(context.Background(), Options{
 		Binaries:   []Binary{{Path: bin}},
 		Created:    created,
-		Files:      []File{{Path: "/etc/hosts", Data: []byte("10.0.0.1 db\n")}, {Path: "/etc/app.conf", Source: conf, Mode: 0o600}},
+		Files:      []File{{Path: "/etc/hosts", Data: []byte("10.0.0.1 db\n")}, {Path: "/etc/app.conf", Source: conf, Mode: 0o600}, {Path: "/lib64/ld.so", Linkname: "/lib/ld.so"}},
 		Env:        []string{"A=B"},
 		Labels:     map[string]string{"x": "y"},
 		Toolchain:  []Component{{Name: "musl", Version: "1.2.3", SHA256: strings.Repeat("a", 64)}},
@@ -152,6 +152,9 @@ func TestBuildImageShape(t *testing.T) {
 		names[h.Name] = true
 		if h.Name == "etc/app.conf" && h.Mode != 0o600 {
 			t.Errorf("extra file mode %o, want 600", h.Mode)
+		}
+		if h.Name == "lib64/ld.so" && (h.Typeflag != tar.TypeSymlink || h.Linkname != "/lib/ld.so") {
+			t.Errorf("extra symlink is %c -> %q", h.Typeflag, h.Linkname)
 		}
 		if !h.ModTime.Equal(created) {
 			t.Errorf("%s mtime %v", h.Name, h.ModTime)
