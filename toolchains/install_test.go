@@ -75,3 +75,23 @@ func TestMissingCompilerNamesPackage(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// BenchmarkInstallCached is the cost of resolving an installed toolchain:
+// what every `mcc go` pays before running go (a stat and gcc's version).
+func BenchmarkInstallCached(b *testing.B) {
+	s, err := store.Open(testenv.Store(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := &Installer{Store: s, Fetcher: &fetch.Fetcher{Store: s, Mirrors: []string{testenv.MirrorDir(b)}, Offline: true}}
+	tgt, _ := Lookup("linux/amd64")
+	if _, err := in.Install(context.Background(), tgt); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := in.Install(context.Background(), tgt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
