@@ -92,6 +92,9 @@ func runImage(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, imageUsageText(), args); err != nil {
 		return err
 	}
+	// Naming a tzdata package on the command line asks for tzdata; the
+	// environment variable only says where it is.
+	f.tzdata = f.tzdata || fs.Changed("tzdata-deb")
 
 	opts, err := a.imageOptions(ctx, &f, fs.Args())
 	if err != nil {
@@ -101,7 +104,11 @@ func runImage(ctx context.Context, a *app, args []string) error {
 		return usagef("mcc image: no output: give -o OUT.tar (and/or --layout DIR, --push REF) (see mcc image --help)")
 	}
 	if f.tag == "" {
-		f.tag = image.DefaultTag(opts.Binaries[0].Path)
+		n := opts.Binaries[0].Path
+		if f.name != "" {
+			n = f.name
+		}
+		f.tag = image.DefaultTag(n)
 	}
 	if f.out != "" {
 		// Like go build -o, create the output's directory; CheckWritable
