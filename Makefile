@@ -33,7 +33,7 @@ demo-go: build
 test: mirror test-go $(TEST_STEPS)
 
 test-go: build
-	MCC_TEST_SOURCES=$(SOURCES) go test -count=1 -timeout 60m ./...
+	MCC_TEST_SOURCES=$(SOURCES) MCC_TEST_STORE=$(CURDIR)/.cache/test-store go test -count=1 -timeout 75m ./...
 
 bench: mirror
 	bash bench/run.sh

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"strings"
@@ -73,4 +74,18 @@ func (a *app) installer() (*toolchains.Installer, error) {
 // resolveTarget is --target, else GOOS/GOARCH/GOARM, else the host.
 func (a *app) resolveTarget() (toolchains.Target, error) {
 	return toolchains.Resolve(a.target)
+}
+
+// installToolchain resolves the target and installs its toolchain if needed.
+func (a *app) installToolchain(ctx context.Context) (toolchains.Target, *toolchains.Toolchain, error) {
+	t, err := a.resolveTarget()
+	if err != nil {
+		return t, nil, err
+	}
+	in, err := a.installer()
+	if err != nil {
+		return t, nil, err
+	}
+	tc, err := in.Install(ctx, t)
+	return t, tc, err
 }

@@ -29,15 +29,7 @@ func runEnv(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, envUsage, args); err != nil {
 		return err
 	}
-	t, err := a.resolveTarget()
-	if err != nil {
-		return err
-	}
-	in, err := a.installer()
-	if err != nil {
-		return err
-	}
-	tc, err := in.Install(ctx, t)
+	t, tc, err := a.installToolchain(ctx)
 	if err != nil {
 		return err
 	}

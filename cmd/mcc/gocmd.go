@@ -43,15 +43,7 @@ func runGo(ctx context.Context, a *app, args []string) error {
 	if _, _, err := gobuild.Command(gobuild.Options{Verb: args[0], Args: args[1:]}); err != nil {
 		return err
 	}
-	t, err := a.resolveTarget()
-	if err != nil {
-		return err
-	}
-	in, err := a.installer()
-	if err != nil {
-		return err
-	}
-	tc, err := in.Install(ctx, t)
+	t, tc, err := a.installToolchain(ctx)
 	if err != nil {
 		return err
 	}

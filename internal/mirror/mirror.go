@@ -5,9 +5,7 @@
 package mirror
 
 import (
-	"crypto/sha256"
 	"errors"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/store"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
@@ -70,7 +69,7 @@ func Add(dir string, files []string, skipUnpinned bool) ([]Added, error) {
 }
 
 func classify(file string, all []string) (Added, error) {
-	sum, err := hashFile(file)
+	sum, err := store.FileSHA256(file)
 	if err != nil {
 		return Added{}, badinput.Errorf("cannot read %s: %v", file, err)
 	}
@@ -87,7 +86,7 @@ func classify(file string, all []string) (Added, error) {
 // file named without .asc, beside it or among the arguments) and verifies it.
 func classifySignature(sig string, all []string) (Added, error) {
 	data := strings.TrimSuffix(sig, ".asc")
-	sum, err := hashFile(data)
+	sum, err := store.FileSHA256(data)
 	if err != nil {
 		return Added{}, badinput.Errorf("signature %s: its file %s is not beside it: give both", sig, filepath.Base(data))
 	}
@@ -141,17 +140,4 @@ func copyAtomic(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), dst)
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -38,14 +38,15 @@ func hashTree(dir string) (Manifest, error) {
 		case !d.Type().IsRegular():
 			return fmt.Errorf("%s: not a regular file", rel)
 		}
-		sum, err := hashFile(p)
+		sum, err := FileSHA256(p)
 		m[rel] = "sha256:" + sum
 		return err
 	})
 	return m, err
 }
 
-func hashFile(p string) (string, error) {
+// FileSHA256 is the hex sha256 of the file at p.
+func FileSHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
