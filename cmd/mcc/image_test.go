@@ -25,6 +25,9 @@ func mcc(t *testing.T, args ...string) (int, string, string) {
 
 func TestImageBadInputExits2(t *testing.T) {
 	t.Setenv("MCC_CACHE", t.TempDir())
+	t.Setenv("MCC_MIRROR", "") // "no pinned CA package" must find none
+	t.Setenv("MCC_CA_DEB", "")
+	t.Setenv("MCC_TZDATA_DEB", "")
 	dir := t.TempDir()
 	amd64 := imagetest.BuildHello(t, filepath.Join(dir, "amd64"), "amd64")
 	text := filepath.Join(dir, "notes.txt")
