@@ -39,7 +39,7 @@ echo "| bundle + image, HTTP server | \`mcc mkbundle -o server --image server.ta
 "${M[@]}" mkbundle -o "$work/hello" --image "$work/hello.tar" "$work/hello.exe" >/dev/null
 rt=$("${M[@]}" --json toolchain install --mono | sed -n 's/.*"path": *"\([^"]*\)".*/\1/p' | head -1)
 size() { stat -c %s "$1"; }
-[ -n "$rt" ] && echo "| static musl Mono runtime (stripped) | \`ls -l \$(mcc toolchain path --mono)\` | $(size "$rt") bytes |"
+[ -n "$rt" ] && echo "| static musl Mono runtime (stripped) | \`ls -l\` on the path \`mcc toolchain install --mono\` prints | $(size "$rt") bytes |"
 echo "| hello bundle | \`ls -l hello\` | $(size "$work/hello") bytes |"
 echo "| hello image | \`ls -l hello.tar\` | $(size "$work/hello.tar") bytes |"
 echo "| HTTP server bundle | \`ls -l server\` | $(size "$work/server") bytes |"

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/elfcheck"
 	"github.com/mcc-build/mcc/internal/image"
 	"github.com/mcc-build/mcc/internal/mkbundle"
 	"github.com/mcc-build/mcc/toolchains"
@@ -100,9 +101,15 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
+	t, err := a.resolveTarget()
+	if err != nil {
+		return err
+	}
+	if libc == "glibc" && !t.Native() {
+		return usagef("mcc mkbundle: --libc glibc bundles this machine's Debian Mono, so it cannot target %s: drop --libc glibc to use the static musl runtime", t.Name)
+	}
 	if runtime == "" {
-		var err error
-		if runtime, err = a.monoRuntime(ctx, libc); err != nil {
+		if runtime, err = a.monoRuntime(ctx, libc, t); err != nil {
 			return err
 		}
 	} else if _, err := os.Stat(runtime); err != nil {
@@ -117,6 +124,16 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 	done(err)
 	if err != nil {
 		return err
+	}
+	if libc == "musl" {
+		// The runtime's ELF headers still describe the whole file.
+		rep, err := elfcheck.Check(out, elfcheck.Want{Machine: t.Machine, Class: t.Class})
+		if err != nil {
+			return err
+		}
+		if len(rep.Problems) > 0 {
+			return fmt.Errorf("bundle %s: %s", out, strings.Join(rep.Problems, "; "))
+		}
 	}
 	r := mkbundleResult{Output: out, Size: res.Size, Libc: libc, Runtime: runtime}
 	for _, m := range res.Members {
@@ -150,17 +167,13 @@ func libDirs(flags []string) []string {
 }
 
 // monoRuntime finds (building it on first use) the runtime for libc.
-func (a *app) monoRuntime(ctx context.Context, libc string) (string, error) {
+func (a *app) monoRuntime(ctx context.Context, libc string, t toolchains.Target) (string, error) {
 	if libc == "glibc" {
 		p, err := filepath.EvalSymlinks("/usr/bin/mono")
 		if err != nil {
 			return "", badinput.Errorf("--libc glibc uses Debian's Mono runtime, and /usr/bin/mono is missing: apt-get install mono-runtime")
 		}
 		return p, nil
-	}
-	t, err := a.resolveTarget()
-	if err != nil {
-		return "", err
 	}
 	in, err := a.installer()
 	if err != nil {
