@@ -23,7 +23,7 @@ import (
 )
 
 // recipe changes whenever the build steps below change the entry's bytes.
-const recipe = "musl-sysroot-3"
+const recipe = "musl-sysroot-4"
 
 // MuslPin is the musl source every sysroot is built from.
 const MuslPin = "musl-1.2.3"
@@ -225,6 +225,13 @@ func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, fina
 	if err := sh(cross+"ar", "rD", filepath.Join(tmp, "lib", "libc.a"), "dlfo.o"); err != nil {
 		return err
 	}
+	identSrc := filepath.Join(work, "mcc-ident.c")
+	if err := os.WriteFile(identSrc, []byte(identC(identText(t, filepath.Base(final), gcc))), 0o644); err != nil {
+		return err
+	}
+	if err := sh(gcc, "-c", identSrc, "-o", filepath.Join(tmp, "lib", IdentObject)); err != nil {
+		return err
+	}
 	if err := writeSpecs(ctx, work, tmp, final, t); err != nil {
 		return err
 	}
@@ -251,6 +258,8 @@ func writeSpecs(ctx context.Context, work, tmp, final string, t Target) error {
 		return fmt.Errorf("generating gcc specs: %w", err)
 	}
 	specs = bytes.Replace(specs, []byte("*link:\n"), []byte("*link:\n"+linkExtra+" "), 1)
+	// Every program linked with this toolchain carries its identity (see ident.go).
+	specs = bytes.Replace(specs, []byte("crtbeginS.o%s\n"), []byte("crtbeginS.o%s "+filepath.Join(final, "lib", IdentObject)+"\n"), 1)
 	return os.WriteFile(filepath.Join(tmp, "lib", "musl-gcc.specs"), specs, 0o644)
 }
 

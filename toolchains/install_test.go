@@ -60,6 +60,10 @@ func TestToolchainsCompileStaticUnwindingC(t *testing.T) {
 			if err != nil || len(r.Problems) > 0 {
 				t.Fatalf("not a static %s binary: %v %v", name, err, r.Problems)
 			}
+			id, ok, err := ReadIdent(bin)
+			if err != nil || !ok || id.Key != tc.Key || id.Target != name || id.MuslSHA256 != tc.Meta.Pins[0].SHA256 || id.GCC == "" {
+				t.Fatalf("binary does not name its toolchain: %+v ok=%v err=%v", id, ok, err)
+			}
 			out, err := Run(tgt, bin).CombinedOutput()
 			if err != nil || strings.TrimSpace(string(out)) != "unwound ok" {
 				t.Fatalf("run: %v: %s", err, out)

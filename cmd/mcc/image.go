@@ -15,6 +15,7 @@ import (
 	"github.com/mcc-build/mcc/internal/image"
 	"github.com/mcc-build/mcc/internal/store"
 	"github.com/mcc-build/mcc/sysroots"
+	"github.com/mcc-build/mcc/toolchains"
 )
 
 func init() {
@@ -294,6 +295,8 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 		if o.Toolchain, err = readToolchainManifest(f.toolchainManifest); err != nil {
 			return nil, err
 		}
+	} else if o.Toolchain, err = toolchainComponents(o.Binaries); err != nil {
+		return nil, err
 	}
 	// Only when asked: the image must not depend on where mcc runs.
 	o.SourceDir = f.sourceDir
@@ -405,4 +408,22 @@ func readToolchainManifest(p string) ([]image.Component, error) {
 		}
 	}
 	return doc.Components, nil
+}
+
+// toolchainComponents lists, for the SBOM, the C toolchains that linked the
+// binaries, as each binary records it (toolchains.ReadIdent).
+func toolchainComponents(bins []image.Binary) ([]image.Component, error) {
+	var comps []image.Component
+	seen := map[string]bool{}
+	for _, b := range bins {
+		id, ok, err := toolchains.ReadIdent(b.Path)
+		if err != nil || !ok || seen[id.Key] {
+			continue // not an ELF file is reported by the image build itself
+		}
+		seen[id.Key] = true
+		comps = append(comps,
+			image.Component{Name: "musl", Version: id.Musl, SHA256: id.MuslSHA256, PURL: "pkg:generic/musl@" + id.Musl},
+			image.Component{Name: "gcc (" + id.Target + " cross compiler, mcc toolchain " + id.Key + ")", Version: id.GCC, PURL: "pkg:generic/gcc@" + id.GCC})
+	}
+	return comps, nil
 }
