@@ -256,3 +256,31 @@ func countObjects(dir string) int {
 	})
 	return n
 }
+
+// TestGoTestAndRunForeignUnderQemu: go test and go run of a foreign target
+// run their binaries under qemu-user through -exec.
+func TestGoTestAndRunForeignUnderQemu(t *testing.T) {
+	testenv.Sources(t)
+	dir := t.TempDir()
+	copyTree(t, "testdata/cgoapp", dir)
+	os.WriteFile(filepath.Join(dir, "main_test.go"), []byte(`package main
+
+import ("runtime"; "testing")
+
+func TestArch(t *testing.T) {
+	if runtime.GOARCH != "riscv64" { t.Fatalf("running as %s", runtime.GOARCH) }
+}
+`), 0o644)
+	for _, verb := range [][]string{{"test", "-v", "."}, {"run", "."}} {
+		cmd := mccCmd(t, append(append(sharedArgs(t), "--target", "linux/riscv64", "go"), verb...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("mcc go %s: %v\n%s", verb[0], err, out)
+		}
+		want := map[string]string{"test": "--- PASS: TestArch", "run": "arch=riscv64"}[verb[0]]
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("mcc go %s output lacks %q:\n%s", verb[0], want, out)
+		}
+	}
+}

@@ -38,6 +38,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(e *testscript.Env) error {
+			e.Setenv("MCC_TEST_STORE", testenv.Store(t))
 			for _, k := range []string{"PATH", "MCC_TEST_SOURCES", "GOFLAGS", "GOPROXY"} {
 				e.Setenv(k, os.Getenv(k))
 			}
