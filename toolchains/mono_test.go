@@ -86,11 +86,17 @@ func TestArMembersAndNativeSymbols(t *testing.T) {
 	}
 }
 
+// monoInputs are the mirror files each target's runtime build needs.
+var monoInputs = map[string][]string{
+	"linux/amd64": {"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev_6.1.192-2_amd64.deb"},
+	"linux/arm64": {"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev-arm64-cross_6.1.4-1cross1_all.deb"},
+}
+
 // monoRuntime builds (or finds in the shared test store) the static runtime.
-func monoRuntime(t *testing.T) *MonoRuntime {
+func monoRuntime(t *testing.T, target string) *MonoRuntime {
 	t.Helper()
 	src := testenv.Sources(t)
-	for _, f := range []string{"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev_6.1.192-2_amd64.deb"} {
+	for _, f := range monoInputs[target] {
 		if _, err := os.Stat(filepath.Join(src, f)); err != nil {
 			if os.Getenv("CI") != "" {
 				t.Fatalf("%s missing from MCC_TEST_SOURCES: run scripts/fill-mirror-mono.sh %s", f, src)
@@ -98,7 +104,7 @@ func monoRuntime(t *testing.T) *MonoRuntime {
 			t.Skipf("%s missing from MCC_TEST_SOURCES: run scripts/fill-mirror-mono.sh %s", f, src)
 		}
 	}
-	tgt, err := Lookup("linux/amd64")
+	tgt, err := Lookup(target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +118,7 @@ func monoRuntime(t *testing.T) *MonoRuntime {
 // TestMonoRuntimeIsStaticAndRuns builds the runtime from the pinned source
 // and patches and proves it static, stripped of nothing it needs, and alive.
 func TestMonoRuntimeIsStaticAndRuns(t *testing.T) {
-	rt := monoRuntime(t)
+	rt := monoRuntime(t, "linux/amd64")
 	r, err := elfcheck.Check(rt.Runtime, elfcheck.Want{Machine: elf.EM_X86_64})
 	if err != nil || len(r.Problems) > 0 {
 		t.Fatalf("runtime not static amd64: %v %v", err, r.Problems)
@@ -127,5 +133,22 @@ func TestMonoRuntimeIsStaticAndRuns(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(rt.Dir, "work")); err == nil {
 		t.Error("build tree left in the store entry")
+	}
+}
+
+// TestMonoRuntimeArm64UnderQemu cross-builds the linux/arm64 runtime and
+// runs it under qemu-user.
+func TestMonoRuntimeArm64UnderQemu(t *testing.T) {
+	testenv.Tool(t, "qemu-aarch64-static")
+	testenv.Tool(t, "aarch64-linux-gnu-g++") // Mono's configure probes C++
+	rt := monoRuntime(t, "linux/arm64")
+	r, err := elfcheck.Check(rt.Runtime, elfcheck.Want{Machine: elf.EM_AARCH64})
+	if err != nil || len(r.Problems) > 0 {
+		t.Fatalf("runtime not static arm64: %v %v", err, r.Problems)
+	}
+	tgt, _ := Lookup("linux/arm64")
+	out, err := Run(tgt, rt.Runtime, "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Mono JIT compiler version 6.8.0.105") || !strings.Contains(string(out), "Architecture:  arm64") {
+		t.Fatalf("mono --version under qemu: %v\n%s", err, out)
 	}
 }

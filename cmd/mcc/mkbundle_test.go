@@ -207,13 +207,13 @@ func TestMkbundleProgramsRunInEmptyRoot(t *testing.T) {
 
 // mkbServe starts the HttpListener example in root, asks it with curl and
 // stops it.
-func mkbServe(t *testing.T, root string, nonroot bool, argv0 string) {
+func mkbServe(t *testing.T, root string, nonroot bool, argv ...string) {
 	t.Helper()
 	curl := testenv.Tool(t, "curl")
 	port := mkbFreePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := mkbInRootAs(ctx, root, nonroot, argv0, strconv.Itoa(port))
+	cmd := mkbInRootAs(ctx, root, nonroot, append(argv, strconv.Itoa(port))...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -297,4 +297,38 @@ func mkbImageRoot(t *testing.T, archive string) string {
 	}
 	os.MkdirAll(filepath.Join(root, "proc"), 0o755)
 	return root
+}
+
+// TestMkbundleArm64UnderQemu bundles for linux/arm64 with the cross-built
+// static runtime and runs the bundles in an empty root under qemu-user
+// (copied into the root: it is static too).
+func TestMkbundleArm64UnderQemu(t *testing.T) {
+	env := mkbEnv(t)
+	src := testenv.Sources(t)
+	if _, err := os.Stat(filepath.Join(src, "linux-libc-dev-arm64-cross_6.1.4-1cross1_all.deb")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("arm64 kernel headers missing: run scripts/fill-mirror-mono.sh %s", src)
+		}
+		t.Skip("arm64 kernel headers missing: run scripts/fill-mirror-mono.sh")
+	}
+	qemu := testenv.Tool(t, "qemu-aarch64-static")
+	testenv.Tool(t, "aarch64-linux-gnu-g++") // Mono's configure probes C++
+	dir := mkbExamples(t, "hello", "features", "server")
+	for _, name := range []string{"hello", "features", "server"} {
+		out := filepath.Join(dir, name+"-arm64")
+		args := append(append([]string{}, env...), "--target", "linux/arm64", "mkbundle", "-o", out, filepath.Join(dir, name+".exe"))
+		if stdout, stderr, code := mkbMcc(t, args...); code != 0 {
+			t.Fatalf("mkbundle --target linux/arm64 %s: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+		root := mkbRoot(t, out, qemu)
+		if name == "server" {
+			mkbServe(t, root, false, "/qemu-aarch64-static", "/server-arm64")
+			continue
+		}
+		b, err := mkbInRoot(context.Background(), root, "/qemu-aarch64-static", "/"+name+"-arm64").CombinedOutput()
+		want := map[string]string{"hello": "hello from Mono 4.0.30319.42000 on Unix", "features": "all features ok"}[name]
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s under qemu in an empty root: %v\n%s", name, err, b)
+		}
+	}
 }
