@@ -37,7 +37,7 @@ BUILDIFIER=@bazel/buildifier@8.2.1
 RULES_CC_DEBIAN=/usr/share/bazel/rules/cc
 # sha256 of each patch, applied in this order.
 PATCHES=(
-  "rules_go fbaa3ede24348384d22c7f57e299cf5a4b83edf3990e9eafce48aab368ddf39a patches/rules_go/0001-go-1.26-sdk.patch"
+  "rules_go ebe082ed32aaaac2dbd43e6b3a98a8b98f2828266b33031dde5d942d7ad95ab1 patches/rules_go/0001-go-1.26-sdk.patch"
   "rules_cc 152ae65543232fabfc48593a17c7e1fa366ce9d0323fbfdf581df8490455bca2 patches/rules_cc/0001-bazel-4-use-cpp-toolchain.patch"
 )
 APT_PKGS=(bazel-bootstrap bazel-platforms bazel-rules-cc bazel-rules-java bazel-skylib nginx patch)
@@ -175,6 +175,36 @@ if ! stamp_ok go_deps "$key" || [ ! -d "$DEPS/go_deps" ]; then
   gazelle -repo_root "$DEPS/go_deps.new" -go_prefix "" -proto disable \
     -go_naming_convention import -go_naming_convention_external import \
     -mode fix "$DEPS/go_deps.new" || die "gazelle failed on the vendored packages"
+  # Assembly that includes a header from another package (cloudflare/circl's
+  # curve_amd64.s: #include "../../math/fp448/fp_amd64.h") needs that header
+  # among its own inputs, or the sandbox hides it; gazelle does not add it.
+  python3 - "$DEPS/go_deps.new" <<'EOF' || die "fixing cross-package assembly includes failed"
+import os, re, sys
+root = sys.argv[1]
+exports = {}
+for d, _, files in os.walk(root):
+    extra = set()
+    for f in files:
+        if not f.endswith(".s"):
+            continue
+        for inc in re.findall(r'^#include "([^"]+)"', open(os.path.join(d, f)).read(), re.M):
+            h = os.path.normpath(os.path.join(d, inc))
+            if os.path.dirname(h) != d and os.path.isfile(h):
+                rel = os.path.relpath(h, root)
+                extra.add("//%s:%s" % (os.path.dirname(rel), os.path.basename(rel)))
+                exports.setdefault(os.path.dirname(h), set()).add(os.path.basename(h))
+    if not extra:
+        continue
+    build = os.path.join(d, "BUILD.bazel")
+    text = open(build).read()
+    i = text.index("go_library(")
+    j = text.index("    srcs = [\n", i) + len("    srcs = [\n")
+    text = text[:j] + "".join('        "%s",\n' % e for e in sorted(extra)) + text[j:]
+    open(build, "w").write(text)
+for d, names in exports.items():
+    with open(os.path.join(d, "BUILD.bazel"), "a") as f:
+        f.write("\nexports_files(%s)\n" % repr(sorted(names)).replace("'", '"'))
+EOF
   rm -rf "$DEPS/go_deps"
   mv "$DEPS/go_deps.new" "$DEPS/go_deps"
   stamp_set go_deps "$key"

@@ -138,7 +138,7 @@ if has_step build || has_step static || has_step digest || has_step cache; then
 fi
 
 if has_step static; then
-  "$MCC" verify --target linux/amd64 "$APP" >/dev/null || fail "mcc verify: $APP is not a static linux/amd64 executable"
+  "$MCC" --target linux/amd64 verify "$APP" >/dev/null || fail "mcc verify: $APP is not a static linux/amd64 executable"
   file -L "$APP" | grep -q "statically linked" || fail "file(1) does not call $APP statically linked: $(file -L "$APP")"
   ! readelf -lW "$APP" | grep -q INTERP || fail "$APP has a program interpreter"
   pass "$APP is static (mcc verify, file, no PT_INTERP)"
@@ -160,7 +160,7 @@ if has_step arm64; then
   arm=$(bazel cquery "${BAZEL_FLAGS[@]}" --platforms=//toolchains:linux_arm64 --output=files //app:app 2>/dev/null | tail -1)
   [ -f "$arm" ] || fail "no arm64 binary at '$arm'"
   file -L "$arm" | grep -q "ARM aarch64" || fail "$arm is not aarch64: $(file -L "$arm")"
-  "$MCC" verify --target linux/arm64 "$arm" >/dev/null || fail "mcc verify: $arm is not a static linux/arm64 executable"
+  "$MCC" --target linux/arm64 verify "$arm" >/dev/null || fail "mcc verify: $arm is not a static linux/arm64 executable"
   out=$(qemu-aarch64-static "$arm") || fail "$arm under qemu-aarch64-static exited $?"
   echo "$out" | grep -q "libc=musl" && echo "$out" | grep -q "arch=arm64" || fail "$arm under qemu: $out"
   pass "linux/arm64 //app:app is static and runs under qemu: $(echo "$out" | sed -n 2p)"
@@ -193,15 +193,17 @@ if has_step errors; then
   out=$(cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" build "${BAZEL_FLAGS[@]}" //app:app 2>&1) &&
     fail "bazel build without .bazel-deps succeeded"
   echo "$out" | grep -q "run \`make demo\` (or \`bash scripts/setup-bazel.sh\`)" || fail "no setup hint without .bazel-deps: $out"
-  # 3. A toolchain mcc cannot build (empty store, no mirror, offline): mcc's
-  # own message reaches the user through Bazel.
+  # 3. A toolchain mcc cannot build (an mcc that finds no cross compiler on
+  # its PATH, empty store): mcc's own message reaches the user through Bazel.
   ln -s "$DEPS" "$tmp/nosetup/.bazel-deps"
   mkdir -p "$tmp/empty-store"
-  out=$(cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" build "${BAZEL_FLAGS[@]}" --repo_env=MCC_CACHE="$tmp/empty-store" \
-    --repo_env=MCC_OFFLINE=1 --repo_env=MCC_MIRROR=file:///nonexistent //app:app 2>&1) &&
+  printf '#!/bin/sh\nPATH=/nonexistent exec "%s" "$@"\n' "$MCC" > "$tmp/mcc-nocross"
+  chmod +x "$tmp/mcc-nocross"
+  out=$(cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" build --repo_env=MCC="$tmp/mcc-nocross" \
+    --repo_env=MCC_CACHE="$tmp/empty-store" --platforms=//toolchains:linux_arm64 //app:app 2>&1) &&
     fail "bazel build with an unbuildable toolchain succeeded"
-  direct=$(MCC_CACHE="$tmp/empty-store" MCC_OFFLINE=1 MCC_MIRROR=file:///nonexistent "$MCC" --target linux/amd64 toolchain install 2>&1) &&
-    fail "mcc toolchain install with an empty store, offline, succeeded"
+  direct=$(MCC_CACHE="$tmp/empty-store" "$tmp/mcc-nocross" --target linux/arm64 toolchain install 2>&1) &&
+    fail "mcc toolchain install without a cross compiler succeeded"
   line=$(echo "$direct" | grep -m1 "mcc:" || echo "$direct" | head -1)
   echo "$out" | grep -qF "$line" || fail "Bazel did not pass mcc's message on ('$line'): $out"
   (cd "$tmp/nosetup" && bazel --output_base="$ERR_OB" shutdown >/dev/null 2>&1) || true

@@ -5,24 +5,10 @@ mcc's default settings, so `mcc image -o out.tar BINARY` outside Bazel gives
 the same bytes (and the same image digest) as the rule does.
 """
 
-def _host_platform_impl(_settings, _attr):
-    return {"//command_line_option:platforms": "@local_config_platform//:host"}
-
-# mcc runs on the build machine, so it is built for the host platform. Unlike
-# cfg = "exec", this keeps every other setting: when the target is the host
-# (the usual case) mcc and its ~760 packages are the very same actions as
-# `bazel build //cmd/mcc` and `bazel test //...` use, built once, not twice.
-_host_platform = transition(
-    implementation = _host_platform_impl,
-    inputs = [],
-    outputs = ["//command_line_option:platforms"],
-)
-
 def _mcc_image_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".tar")
     sbom = ctx.actions.declare_file(ctx.label.name + ".spdx.json")
     binary = ctx.executable.binary
-    mcc = ctx.attr._mcc[0][DefaultInfo].files_to_run
     args = ctx.actions.args()
     args.add("image")
     args.add("-o", out)
@@ -33,7 +19,7 @@ def _mcc_image_impl(ctx):
         args.add("--tag", ctx.attr.tag)
     args.add(binary)
     ctx.actions.run(
-        executable = mcc,
+        executable = ctx.executable._mcc,
         arguments = [args],
         inputs = [binary, ctx.file.ca_deb],
         outputs = [out, sbom],
@@ -61,13 +47,16 @@ mcc_image = rule(
             doc = "The pinned ca-certificates package (sysroots/cacerts.json).",
         ),
         "tag": attr.string(doc = "Image name:tag recorded in the archive; empty: mcc's default."),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
+        # mcc is built in the target configuration, not the exec one: on
+        # Bazel 4 any other configuration compiles mcc's ~760 packages (and
+        # the standard library) a second time, next to the same packages
+        # that `bazel test //...` builds. So an image is built for the host
+        # platform: for a cross image, build the binary with --platforms and
+        # run `mcc image` on it (same bytes as this rule would give).
         "_mcc": attr.label(
             default = Label("//cmd/mcc"),
             executable = True,
-            cfg = _host_platform,
+            cfg = "target",
         ),
     },
 )
