@@ -88,7 +88,7 @@ func Compiler(t Target) (path, version string, err error) {
 
 // Key is the store key of t's toolchain: everything that changes its bytes.
 func (in *Installer) Key(t Target) (key, gcc, gccVersion string, err error) {
-	gcc, gccVersion, err = Compiler(t)
+	gcc, gccVersion, err = in.compiler(t)
 	if err != nil {
 		return "", "", "", err
 	}

@@ -77,7 +77,7 @@ func (a *app) checkOutputs(files []string, want elfcheck.Want) error {
 	for _, f := range files {
 		r, err := elfcheck.Check(f, want)
 		if err != nil {
-			return err
+			return fmt.Errorf("go wrote %s, which is not a program (a non-main package?): %w", f, err)
 		}
 		reports = append(reports, r)
 		if len(r.Problems) > 0 && bad == nil {

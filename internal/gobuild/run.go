@@ -76,7 +76,7 @@ func Run(ctx context.Context, o Options) ([]string, error) {
 		return nil, err
 	}
 	var mains []mainPkg
-	if o.Verb == "build" || o.Verb == "install" {
+	if needsList(o) {
 		if mains, err = listMains(ctx, o, env); err != nil {
 			return nil, err
 		}
@@ -86,15 +86,66 @@ func Run(ctx context.Context, o Options) ([]string, error) {
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Env = o.Dir, env
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	var tail bytes.Buffer
+	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
+	cmd.Stderr = io.MultiWriter(o.Stderr, &limited{&tail, 64 << 10})
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
+			if line := badPackageLine(tail.String()); line != "" {
+				return nil, badinput.Errorf("%s: fix the package arguments (mcc go %s wants Go packages)", line, o.Verb)
+			}
 			return nil, &GoFailed{Verb: o.Verb, Code: ee.ExitCode()}
 		}
 		return nil, fmt.Errorf("running go: %w", err)
 	}
 	return outputs(o, mains)
+}
+
+// needsList says whether go list must run first to know what go build or
+// install will write; with -o FILE the answer is FILE, and go list's extra
+// process is saved on the hot path of an edit-build loop.
+func needsList(o Options) bool {
+	switch o.Verb {
+	case "install":
+		return true
+	case "build":
+		p, _ := Parse(o.Args)
+		dst, ok := p.Get("o")
+		if !ok || strings.HasSuffix(dst, "/") {
+			return true
+		}
+		st, err := os.Stat(abs(o.Dir, dst))
+		return err == nil && st.IsDir()
+	}
+	return false
+}
+
+// badPackageLine finds go's complaint about package arguments (as opposed
+// to a compile error) in its stderr.
+func badPackageLine(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		for _, m := range []string{"no Go files in", "directory not found", "cannot find package", "matched no packages",
+			"is not in std", "no required module provides package", "malformed import path", "go.mod file not found"} {
+			if strings.Contains(l, m) {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	return ""
+}
+
+// limited keeps the first n bytes written to it and drops the rest.
+type limited struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if room := l.n - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }
 
 // GoFailed is a go command that exited non-zero; it already said why.
@@ -170,6 +221,9 @@ func outputs(o Options, mains []mainPkg) ([]string, error) {
 	}
 	if dst, ok := p.Get("o"); ok {
 		dst = abs(dir, dst)
+		if !needsList(o) {
+			return []string{dst}, nil
+		}
 		if st, err := os.Stat(dst); err == nil && st.IsDir() {
 			var out []string
 			for _, m := range mains {
