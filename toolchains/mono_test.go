@@ -152,3 +152,20 @@ func TestMonoRuntimeArm64UnderQemu(t *testing.T) {
 		t.Fatalf("mono --version under qemu: %v\n%s", err, out)
 	}
 }
+
+// TestMonoPatchThatNoLongerAppliesIsAClearError applies patches/mono to a
+// tree without Mono's files: the first patch must fail, by name.
+func TestMonoPatchThatNoLongerAppliesIsAClearError(t *testing.T) {
+	testenv.Tool(t, "patch")
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "mono", "mini"), 0o755)
+	os.WriteFile(filepath.Join(dir, "mono", "mini", "Makefile.in"), []byte("something else entirely\n"), 0o644)
+	var log bytes.Buffer
+	err := applyMonoPatches(&runner{ctx: context.Background(), dir: dir, log: &log})
+	if err == nil || !strings.Contains(err.Error(), "patches/mono/0001-reproducible-build-date.patch no longer applies to mono-6.8.0.105") {
+		t.Fatalf("got %v", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("multi-line error: %q", err)
+	}
+}
