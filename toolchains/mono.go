@@ -106,6 +106,15 @@ func InstallMono(ctx context.Context, in *Installer, t Target) (*MonoRuntime, er
 	if _, ok := monoArches[t.Name]; !ok {
 		return nil, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", t.Name, strings.Join(MonoTargets(), ", "))
 	}
+	// Mono's configure probes a C++ compiler (the gcc driver needs cc1plus
+	// for the target) and fails obscurely without one.
+	if _, err := exec.LookPath(t.GNU + "-g++"); err != nil {
+		pkg := "g++"
+		if t.Package != "gcc" {
+			pkg = strings.Replace(t.Package, "gcc-", "g++-", 1)
+		}
+		return nil, badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s-g++: install it with 'apt-get install %s'", t.Name, t.GNU, pkg)
+	}
 	tc, err := in.Install(ctx, t)
 	if err != nil {
 		return nil, err
