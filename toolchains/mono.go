@@ -106,15 +106,6 @@ func InstallMono(ctx context.Context, in *Installer, t Target) (*MonoRuntime, er
 	if _, ok := monoArches[t.Name]; !ok {
 		return nil, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", t.Name, strings.Join(MonoTargets(), ", "))
 	}
-	// Mono's configure probes a C++ compiler (the gcc driver needs cc1plus
-	// for the target) and fails obscurely without one.
-	if _, err := exec.LookPath(t.GNU + "-g++"); err != nil {
-		pkg := "g++"
-		if t.Package != "gcc" {
-			pkg = strings.Replace(t.Package, "gcc-", "g++-", 1)
-		}
-		return nil, badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s-g++: install it with 'apt-get install %s'", t.Name, t.GNU, pkg)
-	}
 	tc, err := in.Install(ctx, t)
 	if err != nil {
 		return nil, err
@@ -122,6 +113,7 @@ func InstallMono(ctx context.Context, in *Installer, t Target) (*MonoRuntime, er
 	b := &MonoBuild{
 		Store: in.Store, Fetcher: in.Fetcher, Target: t.Name,
 		CC: tc.CC, CCIdentity: tc.Key, LibC: filepath.Join(tc.Sysroot, "lib", "libc.a"),
+		CXXDriver: t.GNU + "-g++", CXXPackage: cxxPackage(t),
 		Progress: in.Progress, Log: in.Log,
 	}
 	return b.Install(ctx)
@@ -137,6 +129,8 @@ type MonoBuild struct {
 	CC         string // the target's musl C compiler
 	CCIdentity string // what identifies CC's bytes (a toolchain store key); else its --version and digest
 	LibC       string // the sysroot's libc.a, read for the libc symbol table
+	CXXDriver  string // a g++ for the target, which Mono's configure probes; checked before building
+	CXXPackage string // the Debian package that has CXXDriver
 	Jobs       int    // make -j; 2 if zero (the build machines are shared)
 	Progress   *progress.Reporter
 	Log        io.Writer // build output is also copied here (-v)
@@ -202,6 +196,13 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 		rt.Dir = b.Store.Path(key)
 		rt.Runtime = filepath.Join(rt.Dir, "bin", "mono")
 		return rt, nil
+	}
+	if b.CXXDriver != "" {
+		// Mono's configure probes a C++ compiler (the gcc driver needs the
+		// target's cc1plus) and fails obscurely without one.
+		if _, err := exec.LookPath(b.CXXDriver); err != nil {
+			return nil, badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s: install it with 'apt-get install %s'", b.Target, b.CXXDriver, b.CXXPackage)
+		}
 	}
 	src, err := b.Fetcher.Fetch(ctx, srcPin)
 	if err != nil {
@@ -463,4 +464,12 @@ func setTimes(root string, t time.Time) error {
 		}
 		return os.Chtimes(p, t, t)
 	})
+}
+
+// cxxPackage is the Debian package with t's g++.
+func cxxPackage(t Target) string {
+	if t.Package == "gcc" {
+		return "g++"
+	}
+	return strings.Replace(t.Package, "gcc-", "g++-", 1)
 }
