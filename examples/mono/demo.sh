@@ -44,3 +44,10 @@ P=(podman --root "$out/podman/storage" --runroot "$out/podman/run" --storage-dri
    --cgroup-manager cgroupfs --events-backend none)
 "${P[@]}" load -q -i "$out/hello.tar"
 "${P[@]}" run --rm --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 mcc-demo/mono-hello:latest from podman
+
+echo "== the HttpListener server image under podman (host network, bound to 127.0.0.1), asked by curl"
+"${P[@]}" load -q -i "$out/server.tar"
+"${P[@]}" run -d --rm --name mcc-demo-mono-server --network=host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+  mcc-demo/mono-server:latest 18481 >/dev/null
+for _ in $(seq 50); do curl -fsS "http://127.0.0.1:18481/from-podman" 2>/dev/null && break; sleep 0.3; done
+curl -fsS "http://127.0.0.1:18481/quit" >/dev/null
