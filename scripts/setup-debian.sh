@@ -8,6 +8,7 @@ PKGS=(
   build-essential make git ca-certificates curl gnupg xz-utils file
   musl-tools qemu-user-static
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
+  g++-aarch64-linux-gnu
   podman runc umoci skopeo uidmap
   mono-devel
   bazel-bootstrap
