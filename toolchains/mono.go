@@ -179,7 +179,7 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 	}
 	libcSum := ""
 	if b.LibC != "" {
-		if libcSum, err = fileSHA256(b.LibC); err != nil {
+		if libcSum, err = store.FileSHA256(b.LibC); err != nil {
 			return nil, badinput.Errorf("musl libc.a %s: %v", b.LibC, err)
 		}
 	}
@@ -435,7 +435,7 @@ func compilerIdentity(ctx context.Context, cc string) (string, error) {
 	}
 	id := strings.SplitN(string(out), "\n", 2)[0]
 	if p, err := exec.LookPath(words[0]); err == nil {
-		if sum, err := fileSHA256(p); err == nil {
+		if sum, err := store.FileSHA256(p); err == nil {
 			id += " " + sum
 		}
 	}
