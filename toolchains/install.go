@@ -196,6 +196,7 @@ func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, fina
 		cmd.Dir = work
 		cmd.Env = buildEnv()
 		cmd.Stdout, cmd.Stderr = out, out
+		killGroupOnCancel(cmd)
 		fmt.Fprintf(out, "+ %s\n", strings.Join(args, " "))
 		if err := cmd.Run(); err != nil {
 			if ctx.Err() != nil {

@@ -168,28 +168,51 @@ func TestConcurrentInstallsBuildOnce(t *testing.T) {
 	verifyStore(t, cache)
 }
 
+// startInstallAndWait starts an amd64 install into cache and returns once
+// musl's objects are being compiled.
+func startInstallAndWait(t *testing.T, cache string, args []string) *exec.Cmd {
+	t.Helper()
+	cmd := mccCmd(t, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for countObjects(filepath.Join(cache, "tmp")) <= 20 {
+		if time.Now().After(deadline) {
+			t.Fatal("the build never started compiling")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cmd
+}
+
+// TestInterruptedInstallLeavesNothing: Ctrl-C (SIGINT to mcc alone) stops
+// the build and its compilers, exits 1, and leaves neither an entry nor a
+// temp dir.
+func TestInterruptedInstallLeavesNothing(t *testing.T) {
+	src := testenv.Sources(t)
+	cache := t.TempDir()
+	cmd := startInstallAndWait(t, cache, []string{"--cache", cache, "--mirror", src, "--offline", "--target", "linux/amd64", "toolchain", "install"})
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1", err)
+	}
+	for _, d := range []string{"entries", "tmp"} {
+		if ents, _ := os.ReadDir(filepath.Join(cache, d)); len(ents) != 0 {
+			t.Errorf("%s not empty after Ctrl-C: %v", d, ents)
+		}
+	}
+}
+
 // TestKilledInstallRecovers SIGKILLs an install mid-build (the whole
 // process group: configure and make too), then installs again.
 func TestKilledInstallRecovers(t *testing.T) {
 	src := testenv.Sources(t)
 	cache := t.TempDir()
 	args := []string{"--cache", cache, "--mirror", src, "--offline", "--target", "linux/amd64", "toolchain", "install"}
-	cmd := mccCmd(t, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until musl's objects are being compiled, then kill.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if countObjects(filepath.Join(cache, "tmp")) > 20 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the build never started compiling")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cmd := startInstallAndWait(t, cache, args)
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	cmd.Wait()
 	if ents, _ := os.ReadDir(filepath.Join(cache, "entries")); len(ents) != 0 {
