@@ -149,6 +149,7 @@ func (a *app) toolchainVerify(in *toolchains.Installer) error {
 		return err
 	}
 	bad := 0
+	var rows []map[string]any
 	for _, k := range keys {
 		problems, err := in.Store.Verify(k)
 		if err != nil {
@@ -159,7 +160,15 @@ func (a *app) toolchainVerify(in *toolchains.Installer) error {
 			bad++
 			verdict = "DAMAGED: " + strings.Join(problems, "; ")
 		}
-		fmt.Fprintf(a.stdout, "%s: %s\n", k, verdict)
+		rows = append(rows, map[string]any{"key": k, "ok": len(problems) == 0, "problems": problems})
+		if !a.json {
+			fmt.Fprintf(a.stdout, "%s: %s\n", k, verdict)
+		}
+	}
+	if a.json {
+		if err := a.printJSON(rows); err != nil {
+			return err
+		}
 	}
 	if bad > 0 {
 		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d store entries are damaged: run 'mcc toolchain prune --all' and install again", bad, len(keys))}
@@ -192,6 +201,9 @@ func (a *app) toolchainPrune(ctx context.Context, in *toolchains.Installer, all 
 			}
 			removed = append(removed, k)
 		}
+	}
+	if a.json {
+		return a.printJSON(map[string]any{"removed": removed})
 	}
 	for _, r := range removed {
 		fmt.Fprintf(a.stdout, "removed %s\n", r)
