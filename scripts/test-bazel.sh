@@ -89,6 +89,7 @@ start_cache() {
   mkdir -p "$tmp/cache/data" "$tmp/cache/tmp" "$tmp/cache/logs"
   cat > "$tmp/cache/nginx.conf" <<EOF
 daemon off;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
 worker_processes 1;
 pid $tmp/cache/nginx.pid;
 error_log $tmp/cache/logs/error.log;
@@ -157,8 +158,9 @@ if has_step arm64; then
   command -v qemu-aarch64-static >/dev/null || fail "qemu-aarch64-static missing: apt-get install qemu-user-static (make setup)"
   bazel build "${BAZEL_FLAGS[@]}" --platforms=//toolchains:linux_arm64 //app:app ||
     fail "bazel build --platforms=//toolchains:linux_arm64 //app:app"
-  arm=$(bazel cquery "${BAZEL_FLAGS[@]}" --platforms=//toolchains:linux_arm64 --output=files //app:app 2>/dev/null | tail -1)
-  [ -f "$arm" ] || fail "no arm64 binary at '$arm'"
+  # bazel-bin now points at the arm64 configuration's outputs.
+  arm=$tmp/app-arm64
+  cp "$(readlink -f bazel-bin)/app/app_/app" "$arm" || fail "no arm64 binary under bazel-bin after the arm64 build"
   file -L "$arm" | grep -q "ARM aarch64" || fail "$arm is not aarch64: $(file -L "$arm")"
   "$MCC" --target linux/arm64 verify "$arm" >/dev/null || fail "mcc verify: $arm is not a static linux/arm64 executable"
   out=$(qemu-aarch64-static "$arm") || fail "$arm under qemu-aarch64-static exited $?"
