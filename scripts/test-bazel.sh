@@ -6,7 +6,8 @@
 #   build     bazel build //app:image //app:app; the binary runs and says musl
 #   static    the Bazel-built binary is static (mcc verify + file)
 #   digest    `mcc image -o out.tar <that binary>` == //app:image, byte for byte
-#   arm64     --platforms=//toolchains:linux_arm64: static aarch64, runs under qemu
+#   arm64     --config=arm64 (--platforms=//toolchains:linux_arm64): static
+#             aarch64, runs under qemu
 #   test      bazel test //... (the Go tests that run inside Bazel's sandbox)
 #   lint      buildifier: every Bazel file formatted and lint-clean
 #   errors    no bazel, setup not run, an unbuildable toolchain: each error
@@ -54,10 +55,11 @@ APP=bazel-bin/app/app_/app
 IMAGE=bazel-bin/app/image.tar
 
 bench() { # bench LABEL COMMAND... : runs it, records wall time
-  local t0 t1
+  local t0 t1 rc=0
   t0=$(date +%s.%N)
-  "${@:2}"
+  "${@:2}" || rc=$?
   t1=$(date +%s.%N)
+  [ "$rc" = 0 ] || return "$rc"
   local secs
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
   say "$1: ${secs}s"
@@ -156,8 +158,8 @@ fi
 
 if has_step arm64; then
   command -v qemu-aarch64-static >/dev/null || fail "qemu-aarch64-static missing: apt-get install qemu-user-static (make setup)"
-  bazel build "${BAZEL_FLAGS[@]}" --platforms=//toolchains:linux_arm64 //app:app ||
-    fail "bazel build --platforms=//toolchains:linux_arm64 //app:app"
+  bazel build "${BAZEL_FLAGS[@]}" --config=arm64 //app:app ||
+    fail "bazel build --config=arm64 //app:app (--platforms=//toolchains:linux_arm64)"
   # bazel-bin now points at the arm64 configuration's outputs.
   arm=$tmp/app-arm64
   cp "$(readlink -f bazel-bin)/app/app_/app" "$arm" || fail "no arm64 binary under bazel-bin after the arm64 build"
