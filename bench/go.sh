@@ -38,10 +38,10 @@ EDIT
 sh "$work/edit.sh"
 ratio() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; p,m=r[0]["mean"],r[1]["mean"]; print("| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f |" % (sys.argv[2], p, r[0]["stddev"], m, r[1]["stddev"], m/p))' "$1" "$2"; }
 echo; echo "| case | go build (s) | mcc go build (s) | ratio |"; echo '|---|---|---|---|'
-hyperfine -N -w 3 -r 30 --export-json "$work/noop.json" "$plain" "$viamcc" >/dev/null 2>&1
-ratio "$work/noop.json" "warm no-op (30 runs each)"
-hyperfine -w 1 -r 10 --prepare "sh $work/edit.sh" --export-json "$work/edit.json" "$plain" "$viamcc" >/dev/null 2>&1
-ratio "$work/edit.json" "after a one-line edit (10 runs each)"
+hyperfine -N -w 5 -r 60 --export-json "$work/noop.json" "$plain" "$viamcc" >/dev/null 2>&1
+ratio "$work/noop.json" "warm no-op (60 runs each)"
+hyperfine -w 2 -r 20 --prepare "sh $work/edit.sh" --export-json "$work/edit.json" "$plain" "$viamcc" >/dev/null 2>&1
+ratio "$work/edit.json" "after a one-line edit (20 runs each)"
 hyperfine -N -w 3 -r 30 --export-json "$work/start.json" "$mcc version" >/dev/null 2>&1
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("\nmcc process start alone (mcc version): %.1f ± %.1f ms" % (r["mean"]*1e3, r["stddev"]*1e3))' "$work/start.json"
 echo; echo "## Binary sizes (cgo test program, amd64, not stripped)"
