@@ -222,6 +222,9 @@ if has_step cache; then
     (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
       xargs -0 cp --parents -P -t "$1") || fail "copying the checkout to $1"
     ln -s "$DEPS" "$1/.bazel-deps"
+    # The pinned CA .deb comes from the checkout's mirror (make mirror).
+    [ -d "$ROOT/.mirror" ] && ln -s "$ROOT/.mirror" "$1/.mirror"
+    return 0
   }
   objects=$(find "$tmp/cache/data" -type f | wc -l)
   if [ "$objects" -lt 100 ]; then
