@@ -194,6 +194,12 @@ func newFlags(name string) *pflag.FlagSet {
 	return fs
 }
 
+// targetFlag lets a command take --target after its name too, as the
+// command contract writes it (mcc env --target linux/arm64).
+func (a *app) targetFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&a.target, "target", a.target, "target `OS/ARCH[/VARIANT]` (same as the global --target)")
+}
+
 // parse parses a command's flags. -h/--help prints usage (a text that
 // teaches: what the command does, its form, an example) and the flags, and
 // ends the command with exit 0; a bad flag is a usage error naming it.

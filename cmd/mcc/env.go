@@ -12,12 +12,12 @@ func init() {
 	register("env", "print shell exports that point go at the target's musl toolchain", runEnv)
 }
 
-const envUsage = `Usage: mcc [--target T] env
+const envUsage = `Usage: mcc env [--target T]
 
 Prints shell exports (installing the toolchain if needed) so plain go
 commands build static binaries for the target:
 
-  eval "$(mcc --target linux/arm64 env)"
+  eval "$(mcc env --target linux/arm64)"
   go build -o app .
 
 GOFLAGS carries -trimpath and the static link flags; mcc go does the same
@@ -26,6 +26,7 @@ and also checks the binaries it builds.
 
 func runEnv(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("env")
+	a.targetFlag(fs)
 	if err := a.parse(fs, envUsage, args); err != nil {
 		return err
 	}

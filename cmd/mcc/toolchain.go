@@ -12,7 +12,7 @@ func init() {
 	register("toolchain", "install, list, verify, locate and prune musl toolchains", runToolchain)
 }
 
-const toolchainUsage = `Usage: mcc [--target T] toolchain install|list|verify|path|prune [flags]
+const toolchainUsage = `Usage: mcc toolchain install|list|verify|path|prune [--target T | --all] [flags]
 
   install [--all] [--mono]  build the target's musl toolchain (or the static musl
                             Mono runtime) from pinned sources into the store, once
@@ -27,13 +27,14 @@ the store, the local mirror (mcc mirror add), --mirror/$MCC_MIRROR, then
 upstream (not with --offline), always checked against their sha256 pins.
 
 Examples:
-  mcc --target linux/arm64 toolchain install
+  mcc toolchain install --target linux/arm64
   mcc toolchain install --all
-  CC=$(mcc --target linux/riscv64 toolchain path)
+  CC=$(mcc toolchain path --target linux/riscv64)
 `
 
 func runToolchain(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("toolchain")
+	a.targetFlag(fs)
 	all := fs.Bool("all", false, "every target (install) or every entry (prune)")
 	mono := fs.Bool("mono", false, "install: the static musl Mono runtime instead of the C toolchain")
 	if err := a.parse(fs, toolchainUsage, args); err != nil {

@@ -12,7 +12,7 @@ func init() {
 	register("verify", "check that files are static executables of the target", runVerify)
 }
 
-const verifyUsage = `Usage: mcc [--target T] verify FILE...
+const verifyUsage = `Usage: mcc verify [--target T] FILE...
 
 Reads each file's ELF headers and reports: machine, interpreter (PT_INTERP),
 needed shared libraries (DT_NEEDED). Exits 1 if any file is not static, or,
@@ -20,11 +20,12 @@ with --target, not built for that target.
 
 Examples:
   mcc verify ./app
-  mcc --target linux/arm64 verify out/*
+  mcc verify --target linux/arm64 out/*
 `
 
 func runVerify(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("verify")
+	a.targetFlag(fs)
 	if err := a.parse(fs, verifyUsage, args); err != nil {
 		return err
 	}
