@@ -129,7 +129,22 @@ EOF
 CACHE=()
 # With the cache step, the remote cache runs from the start, so the first
 # build of a fresh checkout (as in CI) fills it with no extra build.
-has_step cache && start_cache
+# Snapshots of the checkout for the cache step, taken before anything is
+# built: others may be editing the shared tree while this runs.
+copy_tree() {
+  mkdir -p "$1"
+  (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
+    xargs -0 cp --parents -P -t "$1") || fail "copying the checkout to $1"
+  ln -s "$DEPS" "$1/.bazel-deps"
+  # The pinned CA .deb comes from the checkout's mirror (make mirror).
+  [ -d "$ROOT/.mirror" ] && ln -s "$ROOT/.mirror" "$1/.mirror"
+  return 0
+}
+if has_step cache; then
+  start_cache
+  copy_tree "$tmp/a"
+  copy_tree "$tmp/b"
+fi
 
 if has_step build || has_step static || has_step digest || has_step cache; then
   bench "bazel build //app:image //app:app" build_app || fail "bazel build //app:image //app:app"
@@ -217,18 +232,9 @@ fi
 if has_step cache; then
   # The checkout's own build above filled the cache when it built anything;
   # when everything was already built, a cold build in a copy (A) fills it.
-  copy_tree() {
-    mkdir -p "$1"
-    (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
-      xargs -0 cp --parents -P -t "$1") || fail "copying the checkout to $1"
-    ln -s "$DEPS" "$1/.bazel-deps"
-    # The pinned CA .deb comes from the checkout's mirror (make mirror).
-    [ -d "$ROOT/.mirror" ] && ln -s "$ROOT/.mirror" "$1/.mirror"
-    return 0
-  }
   objects=$(find "$tmp/cache/data" -type f | wc -l)
+  REF_IMAGE=$IMAGE
   if [ "$objects" -lt 100 ]; then
-    copy_tree "$tmp/a"
     FILL_OB=$tmp/ob-a
     in_a() {
       (cd "$tmp/a" && bazel --output_base="$FILL_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" //app:image //app:app) 2> "$tmp/a.log" ||
@@ -239,7 +245,9 @@ if has_step cache; then
     say "output base after a cold build: ${a_mb} MB"
     [ -n "${BENCH_OUT:-}" ] && echo "| output base after a cold build | ${a_mb} MB | \`du -sm \$(bazel info output_base)\` |" >> "$BENCH_OUT"
     (cd "$tmp/a" && bazel --output_base="$FILL_OB" shutdown >/dev/null 2>&1) || true
-    chmod -R u+w "$FILL_OB" "$tmp/a"; rm -rf "$FILL_OB" "$tmp/a"
+    cp "$tmp/a/bazel-bin/app/image.tar" "$tmp/image-a.tar"
+    REF_IMAGE=$tmp/image-a.tar
+    chmod -R u+w "$FILL_OB"; rm -rf "$FILL_OB"
     objects=$(find "$tmp/cache/data" -type f | wc -l)
   fi
   [ "$objects" -ge 100 ] || fail "the remote cache holds only $objects objects after a build"
@@ -247,7 +255,6 @@ if has_step cache; then
 
   # B: another directory, a clean output base; everything must come from
   # the cache. Then the no-op and one-line-edit figures, in B.
-  copy_tree "$tmp/b"
   CACHE_OB=$tmp/ob-b
   B_FLAGS=("${BAZEL_FLAGS[@]}" "${CACHE[@]}" --execution_log_json_file="$tmp/exec.json")
   second() {
@@ -275,10 +282,10 @@ for s in local:
 if go_local or not spawns:
     sys.exit(1)
 EOF
-  d1=$(image_digest "$IMAGE")
+  d1=$(image_digest "$REF_IMAGE")
   d2=$(image_digest "$tmp/b/bazel-bin/app/image.tar")
-  [ "$d1" = "$d2" ] || fail "remote-cache build gave image $d2, this checkout $d1"
-  cmp -s "$IMAGE" "$tmp/b/bazel-bin/app/image.tar" || fail "remote-cache build: image tar bytes differ"
+  [ "$d1" = "$d2" ] || fail "remote-cache build gave image $d2, the build that filled the cache $d1"
+  cmp -s "$REF_IMAGE" "$tmp/b/bazel-bin/app/image.tar" || fail "remote-cache build: image tar bytes differ"
   ob_mb=$(du -sm "$CACHE_OB" | cut -f1)
   say "output base of the remote-cache build: ${ob_mb} MB"
   [ -n "${BENCH_OUT:-}" ] && echo "| output base after the remote-cache build | ${ob_mb} MB | \`du -sm \$(bazel info output_base)\` |" >> "$BENCH_OUT"
