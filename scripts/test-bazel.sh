@@ -297,7 +297,8 @@ EOF
   sed -i 's/"arch=%s\\n"/"arch=%s (edited)\\n"/' "$tmp/b/app/main.go"
   grep -q "(edited)" "$tmp/b/app/main.go" || fail "could not edit $tmp/b/app/main.go for the incremental build"
   bench "incremental rebuild after a one-line edit of app/main.go" in_b || fail "incremental build in $tmp/b"
-  "$tmp/b/bazel-bin/app/app_/app" | grep -q "(edited)" || fail "the incremental build did not pick up the edit"
+  out=$("$tmp/b/bazel-bin/app/app_/app") || fail "the incrementally built app exited $?"
+  echo "$out" | grep -q "(edited)" || fail "the incremental build did not pick up the edit: $out"
   pass "remote cache: clean output base in $tmp/b built //app:image with no Go action run locally; same image $d2"
 fi
 
