@@ -1,7 +1,17 @@
 // Package sysroots holds mcc's pins: every upstream artifact mcc may fetch,
 // named by sha256 (its identity), size, the places it may be found, and where
 // upstream signs it, the key that must have signed it. Pins are JSON files in
-// this directory, embedded at build time, one file per artifact family.
+// this directory, embedded at build time, one file per artifact family; code
+// names a pin by its role ("musl-source", "ca-roots"), never by a version.
+//
+// A location is one of
+//
+//	https://HOST/PATH           an upstream release file, used as is
+//	debian:pool/main/...        a path in a Debian archive, resolved against
+//	                            the archives the machine's apt uses
+//	gomod:MODULE@VERSION        a Go module zip, resolved through GOPROXY
+//
+// and a pin names only bytes its locations keep serving for years.
 package sysroots
 
 import (
@@ -18,22 +28,53 @@ import (
 
 // Pin names one artifact.
 type Pin struct {
-	Name      string     `json:"name"`
+	Name      string     `json:"name"`    // the role: musl-source, kernel-headers-arm64, ...
+	Version   string     `json:"version"` // upstream's version, for SBOMs and messages
 	File      string     `json:"file"`
 	SHA256    string     `json:"sha256"`
 	Size      int64      `json:"size"`
-	URLs      []string   `json:"urls"`
+	H1        string     `json:"h1,omitempty"` // Go module zips: the go.sum hash, checked too
+	Locations []string   `json:"locations"`
 	Aliases   []string   `json:"aliases,omitempty"`
 	Signature *Signature `json:"signature,omitempty"`
-	Note      string     `json:"note,omitempty"`
+	Note      string     `json:"note"`
 }
 
 // Signature is a detached OpenPGP signature published beside the artifact.
 type Signature struct {
 	File        string   `json:"file"`
-	URLs        []string `json:"urls"`
+	Locations   []string `json:"locations"`
 	Key         string   `json:"key"`
 	Fingerprint string   `json:"fingerprint"`
+}
+
+// Location kinds (see the package doc).
+const (
+	KindURL    = "url"
+	KindDebian = "debian"
+	KindGoMod  = "gomod"
+)
+
+// ParseLocation splits a location into its kind and the rest: the URL, the
+// archive path, or MODULE@VERSION.
+func ParseLocation(loc string) (kind, rest string, err error) {
+	switch {
+	case strings.HasPrefix(loc, "https://") || strings.HasPrefix(loc, "http://"):
+		return KindURL, loc, nil
+	case strings.HasPrefix(loc, "debian:"):
+		rest = strings.TrimPrefix(loc, "debian:")
+		if !strings.HasPrefix(rest, "pool/") || path.Clean(rest) != rest {
+			return "", "", fmt.Errorf("location %q: a Debian location is a clean path under pool/", loc)
+		}
+		return KindDebian, rest, nil
+	case strings.HasPrefix(loc, "gomod:"):
+		rest = strings.TrimPrefix(loc, "gomod:")
+		if i := strings.LastIndex(rest, "@"); i <= 0 || i == len(rest)-1 {
+			return "", "", fmt.Errorf("location %q: a module location is gomod:MODULE@VERSION", loc)
+		}
+		return KindGoMod, rest, nil
+	}
+	return "", "", fmt.Errorf("location %q: want https://..., debian:pool/... or gomod:MODULE@VERSION", loc)
 }
 
 //go:embed *.json keys
@@ -103,10 +144,28 @@ func (p Pin) validate() error {
 		return fmt.Errorf("pin %s: sha256 must be 64 lower-case hex digits", p.Name)
 	case p.Size <= 0:
 		return fmt.Errorf("pin %s: size must be positive", p.Name)
+	case len(p.Locations) == 0:
+		return fmt.Errorf("pin %s: needs at least one location a user with internet reaches", p.Name)
+	case p.Note == "":
+		return fmt.Errorf("pin %s: needs a note saying why its source lasts", p.Name)
+	}
+	for _, l := range p.Locations {
+		kind, _, err := ParseLocation(l)
+		if err != nil {
+			return fmt.Errorf("pin %s: %w", p.Name, err)
+		}
+		if kind == KindGoMod && !strings.HasPrefix(p.H1, "h1:") {
+			return fmt.Errorf("pin %s: a module location needs the module's h1: hash", p.Name)
+		}
 	}
 	if s := p.Signature; s != nil {
 		if s.File == "" || path.Base(s.File) != s.File || s.Key == "" || len(s.Fingerprint) != 40 {
 			return fmt.Errorf("pin %s: signature needs a plain file name, a key and a 40-digit fingerprint", p.Name)
+		}
+		for _, l := range s.Locations {
+			if _, _, err := ParseLocation(l); err != nil {
+				return fmt.Errorf("pin %s signature: %w", p.Name, err)
+			}
 		}
 	}
 	return nil

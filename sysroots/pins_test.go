@@ -6,7 +6,7 @@ import (
 )
 
 func TestEmbeddedPinsLoad(t *testing.T) {
-	p, err := Lookup("musl-1.2.3")
+	p, err := Lookup("musl-source")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,12 @@ func TestEmbeddedPinsLoad(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	good := `{"name":"x","file":"x.tgz","sha256":"` + strings.Repeat("a", 64) + `","size":1,"urls":[]}`
+	sum := strings.Repeat("a", 64)
+	pin := func(extra string) string {
+		return `[{"name":"x","file":"x.tgz","sha256":"` + sum + `","size":1,"note":"lasts",` + extra + `}]`
+	}
+	good := pin(`"locations":["https://example.org/x.tgz"]`)[1:]
+	good = good[:len(good)-1]
 	tests := []struct {
 		name, json, want string
 	}{
@@ -33,7 +38,15 @@ func TestParseRejects(t *testing.T) {
 		{"upper digest", `[{"name":"x","file":"x","sha256":"` + strings.Repeat("A", 64) + `","size":1}]`, "64 lower-case hex"},
 		{"no size", `[{"name":"x","file":"x","sha256":"` + strings.Repeat("a", 64) + `"}]`, "size must be positive"},
 		{"unknown field", `[{"name":"x","bogus":1}]`, "unknown field"},
-		{"bad signature", `[{"name":"x","file":"x","sha256":"` + strings.Repeat("a", 64) + `","size":1,"signature":{"file":"x.asc","key":"k","fingerprint":"12"}}]`, "40-digit fingerprint"},
+		{"no location", pin(`"locations":[]`), "at least one location"},
+		{"unknown scheme", pin(`"locations":["ftp://x/y"]`), "want https://"},
+		{"debian outside pool", pin(`"locations":["debian:dists/x"]`), "under pool/"},
+		{"debian dotdot", pin(`"locations":["debian:pool/../x"]`), "clean path"},
+		{"module without version", pin(`"locations":["gomod:golang.org/x/y"]`), "MODULE@VERSION"},
+		{"module without h1", pin(`"locations":["gomod:golang.org/x/y@v1.0.0"]`), "h1: hash"},
+		{"module", pin(`"locations":["gomod:golang.org/x/y@v1.0.0"],"h1":"h1:abc="`), ""},
+		{"no note", `[{"name":"x","file":"x","sha256":"` + sum + `","size":1,"locations":["https://e/x"]}]`, "note"},
+		{"bad signature", pin(`"locations":["https://e/x"],"signature":{"file":"x.asc","key":"k","fingerprint":"12"}`), "40-digit fingerprint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
