@@ -26,7 +26,7 @@ import (
 const recipe = "musl-sysroot-4"
 
 // MuslPin is the musl source every sysroot is built from.
-const MuslPin = "musl-1.2.3"
+const MuslPin = "musl-source"
 
 //go:embed musl/dlfo.c
 var dlfoSource []byte

@@ -31,7 +31,7 @@ import (
 const monoRecipeVersion = 1
 
 // MonoSourcePin names the pinned Mono source.
-const MonoSourcePin = "mono-6.8.0.105"
+const MonoSourcePin = "mono-source"
 
 // monoSourceEpoch is the Mono tarball's file date, used as SOURCE_DATE_EPOCH.
 const monoSourceEpoch = 1580835600 // 2020-02-04 17:00 UTC
@@ -46,9 +46,9 @@ type monoArch struct {
 }
 
 var monoArches = map[string]monoArch{
-	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "linux-libc-dev-6.1.192-2-amd64",
-		includeDir: "usr/include", asmDir: "x86_64-linux-gnu/asm", machine: elf.EM_X86_64},
-	"linux/arm64": {triple: "aarch64-linux-musl", headersPin: "linux-libc-dev-arm64-cross-6.1.4-1cross1",
+	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "kernel-headers-amd64",
+		includeDir: "usr/x86_64-linux-gnu/include", asmDir: "asm", machine: elf.EM_X86_64},
+	"linux/arm64": {triple: "aarch64-linux-musl", headersPin: "kernel-headers-arm64",
 		includeDir: "usr/aarch64-linux-gnu/include", asmDir: "asm", machine: elf.EM_AARCH64},
 }
 

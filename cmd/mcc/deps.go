@@ -65,10 +65,25 @@ func (a *app) installer() (*toolchains.Installer, error) {
 	}
 	return &toolchains.Installer{
 		Store:    s,
-		Fetcher:  &fetch.Fetcher{Store: s, Mirrors: a.mirrorList(), Offline: a.isOffline(), Progress: pr},
+		Fetcher:  a.newFetcher(s, pr),
 		Progress: pr,
 		Log:      log,
 	}, nil
+}
+
+// fetcher is the one way every command gets pinned inputs: the store,
+// then the local mirror, then --mirror/$MCC_MIRROR, then (unless
+// --offline) the pins' own locations, with progress on a terminal.
+func (a *app) fetcher() (*fetch.Fetcher, error) {
+	s, err := a.openStore()
+	if err != nil {
+		return nil, err
+	}
+	return a.newFetcher(s, a.progress()), nil
+}
+
+func (a *app) newFetcher(s *store.Store, pr *progress.Reporter) *fetch.Fetcher {
+	return &fetch.Fetcher{Store: s, Mirrors: a.mirrorList(), Offline: a.isOffline(), Progress: pr}
 }
 
 // resolveTarget is --target, else GOOS/GOARCH/GOARM, else the host.

@@ -13,7 +13,6 @@ import (
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/fetch"
 	"github.com/mcc-build/mcc/internal/image"
-	"github.com/mcc-build/mcc/internal/store"
 	"github.com/mcc-build/mcc/sysroots"
 	"github.com/mcc-build/mcc/toolchains"
 )
@@ -307,7 +306,7 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 			return given, nil
 		}
 		if fetcher == nil {
-			if fetcher, err = a.imageFetcher(); err != nil {
+			if fetcher, err = a.fetcher(); err != nil {
 				return "", err
 			}
 		}
@@ -346,26 +345,6 @@ func errUnwrap(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// imageFetcher opens the store and mirrors from the global flags.
-func (a *app) imageFetcher() (*fetch.Fetcher, error) {
-	dir := a.cache
-	if dir == "" {
-		var err error
-		if dir, err = store.DefaultDir(); err != nil {
-			return nil, err
-		}
-	}
-	s, err := store.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	mirrors := a.mirrors
-	if len(mirrors) == 0 && os.Getenv("MCC_MIRROR") != "" {
-		mirrors = strings.Split(os.Getenv("MCC_MIRROR"), ",")
-	}
-	return &fetch.Fetcher{Store: s, Mirrors: mirrors, Offline: a.offline || os.Getenv("MCC_OFFLINE") == "1"}, nil
 }
 
 // parseEntrypoint reads a JSON array (["/app/x","-v"]) or a line split at

@@ -208,7 +208,7 @@ func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime s
 			o.Files = append(o.Files, image.File{Path: l.Path, Source: l.Source, Mode: 0o755})
 		}
 	}
-	f, err := a.imageFetcher()
+	f, err := a.fetcher()
 	if err != nil {
 		return "", err
 	}

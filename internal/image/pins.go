@@ -15,8 +15,8 @@ import (
 // sysroots/tzdata.json). fetch.Fetcher gets them into the store; Build
 // reads them from the paths it is given and checks them against the pins.
 var (
-	CACertsPin = mustPin("ca-certificates")
-	TzdataPin  = mustPin("tzdata")
+	CACertsPin = mustPin("ca-roots")
+	TzdataPin  = mustPin("zoneinfo")
 )
 
 func mustPin(name string) sysroots.Pin {

@@ -5,6 +5,7 @@
 package mirror
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -140,4 +141,67 @@ func copyAtomic(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), dst)
+}
+
+// Fill gets every pin the way any command would (store, mirrors, then the
+// pins' own locations) and puts it, with its signature where one is pinned,
+// into dir: the way to seed a mirror for offline machines. A file already
+// in dir under a pin's name must be the pinned one; it is never replaced.
+func Fill(ctx context.Context, f *fetch.Fetcher, dir string, pins []sysroots.Pin) ([]Added, error) {
+	var added []Added
+	for _, pin := range pins {
+		res, err := f.Fetch(ctx, pin)
+		if err != nil {
+			return added, err
+		}
+		a := Added{File: res.Path, Pin: pin.Name, As: pin.File, Kind: "artifact"}
+		if err := installNew(dir, a, pin); err != nil {
+			return added, err
+		}
+		added = append(added, a)
+		if pin.Signature == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, pin.Signature.File)); err == nil {
+			continue
+		}
+		sig, err := f.FetchSignature(ctx, pin, f.SignatureURLs(pin), res.Path)
+		if err != nil || sig == "" {
+			if err == nil {
+				err = fmt.Errorf("pin %s: no source served its signature %s", pin.Name, pin.Signature.File)
+			}
+			return added, err
+		}
+		s := Added{File: sig, Pin: pin.Name, As: pin.Signature.File, Kind: "signature"}
+		err = install(dir, s)
+		os.Remove(sig)
+		if err != nil {
+			return added, err
+		}
+		added = append(added, s)
+	}
+	return added, nil
+}
+
+// installNew installs a pinned artifact unless dir already holds it; a
+// different file under its name is refused, not replaced.
+func installNew(dir string, a Added, pin sysroots.Pin) error {
+	dst := filepath.Join(dir, a.As)
+	st, err := os.Lstat(dst)
+	if err == nil {
+		if st.Mode().IsRegular() && st.Size() == pin.Size {
+			if sum, err := store.FileSHA256(dst); err == nil && sum == pin.SHA256 {
+				return copyAtomicIfMissing(a.File, filepath.Join(dir, "sha256", pin.SHA256))
+			}
+		}
+		return badinput.Errorf("mirror %s already has a %s that is not the pinned file (pin %s): move it away and retry", dir, a.As, pin.Name)
+	}
+	return install(dir, a)
+}
+
+func copyAtomicIfMissing(src, dst string) error {
+	if _, err := os.Lstat(dst); err == nil {
+		return nil
+	}
+	return copyAtomic(src, dst)
 }

@@ -107,8 +107,8 @@ func write(t testing.TB, p, s string) {
 }
 
 var (
-	caPin = mustLookup("ca-certificates")
-	tzPin = mustLookup("tzdata")
+	caPin = mustLookup("ca-roots")
+	tzPin = mustLookup("zoneinfo")
 )
 
 func mustLookup(name string) sysroots.Pin {
