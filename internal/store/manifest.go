@@ -4,45 +4,105 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 )
 
-// ManifestName is the file in every entry that lists its files and digests,
-// so `mcc toolchain verify` can re-hash an entry long after it was built.
+// ManifestName is the file in every entry that lists its files, modes,
+// sizes and digests, so an entry can be checked before every use and
+// re-hashed by `mcc toolchain verify` long after it was built.
 const ManifestName = ".mcc-manifest.json"
 
-// Manifest maps slash paths to "sha256:<hex>" for files and "link:<target>"
-// for symlinks.
-type Manifest map[string]string
+// manifestFormat changes whenever Manifest's meaning changes. It is part of
+// every store key (see Key), so entries of an older format are never looked
+// up again: they are rebuilt under the new key, and pruned as stale.
+// Format 1 was a bare map of digests without modes or sizes.
+const manifestFormat = 2
 
-func hashTree(dir string) (Manifest, error) {
-	m := Manifest{}
+// Manifest lists every file, directory and symlink of an entry.
+type Manifest struct {
+	Format int               `json:"format"`
+	Files  map[string]Record `json:"files"` // slash paths relative to the entry
+}
+
+// Record is what an entry's path must be.
+type Record struct {
+	Type   string `json:"type"`             // "file", "dir" or "link"
+	Mode   string `json:"mode,omitempty"`   // permission bits in octal (files, dirs)
+	Size   int64  `json:"size,omitempty"`   // files
+	SHA256 string `json:"sha256,omitempty"` // files
+	Link   string `json:"link,omitempty"`   // symlink target
+}
+
+// checkHashLimit is the largest entry Check re-hashes in full before use;
+// larger entries get sizes and modes only. Hashing is ~1 ms per MB here
+// (BenchmarkCheck*): the toolchains (~5 MB) and Mono runtimes (~6 MB) are
+// far below it.
+const checkHashLimit = 64 << 20
+
+// DamagedError says that a store entry differs from its manifest.
+type DamagedError struct {
+	Key      string
+	Problems []string // "lib/libc.a: changed", "manifest: missing", ...
+}
+
+func (e *DamagedError) Error() string {
+	shown := e.Problems
+	more := ""
+	if len(shown) > 3 {
+		shown, more = shown[:3], fmt.Sprintf(" and %d more", len(e.Problems)-3)
+	}
+	return fmt.Sprintf("store entry %s is damaged (%s%s): run 'mcc toolchain prune --all' and install it again",
+		e.Key, strings.Join(shown, "; "), more)
+}
+
+// scanTree records every path under dir; hash says whether files are
+// hashed (else their Record has no SHA256).
+func scanTree(dir string, hash bool) (map[string]Record, error) {
+	files := map[string]Record{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		switch {
-		case rel == ManifestName || d.IsDir():
+		if rel == "." || rel == ManifestName {
 			return nil
-		case d.Type()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			m[rel] = "link:" + t
-			return err
-		case !d.Type().IsRegular():
-			return fmt.Errorf("%s: not a regular file", rel)
 		}
-		sum, err := FileSHA256(p)
-		m[rel] = "sha256:" + sum
+		r, err := record(p, d, hash)
+		files[rel] = r
 		return err
 	})
-	return m, err
+	return files, err
+}
+
+func record(p string, d fs.DirEntry, hash bool) (Record, error) {
+	info, err := d.Info()
+	if err != nil {
+		return Record{}, err
+	}
+	mode := "0" + strconv.FormatUint(uint64(info.Mode().Perm()), 8)
+	switch {
+	case d.IsDir():
+		return Record{Type: "dir", Mode: mode}, nil
+	case d.Type()&fs.ModeSymlink != 0:
+		t, err := os.Readlink(p)
+		return Record{Type: "link", Link: t}, err
+	case !d.Type().IsRegular():
+		return Record{Type: info.Mode().Type().String()}, nil
+	}
+	r := Record{Type: "file", Mode: mode, Size: info.Size()}
+	if hash {
+		r.SHA256, err = FileSHA256(p)
+	}
+	return r, err
 }
 
 // FileSHA256 is the hex sha256 of the file at p.
@@ -60,38 +120,98 @@ func FileSHA256(p string) (string, error) {
 }
 
 func writeManifest(dir string) error {
-	m, err := hashTree(dir)
+	files, err := scanTree(dir, true)
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(m, "", " ")
+	for p, r := range files {
+		if r.Type != "file" && r.Type != "dir" && r.Type != "link" {
+			return fmt.Errorf("%s: a %s, not a regular file", p, r.Type)
+		}
+	}
+	b, err := json.MarshalIndent(Manifest{Format: manifestFormat, Files: files}, "", " ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, ManifestName), append(b, '\n'), 0o444)
 }
 
-// Verify re-hashes the entry for key and lists every file that differs from
-// its manifest (changed, missing, or added).
-func (s *Store) Verify(key string) ([]string, error) {
-	dir := s.Path(key)
+func readManifest(dir string) (*Manifest, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errors.New("manifest: missing")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("entry %s has no readable manifest: %w", key, err)
+		return nil, fmt.Errorf("manifest: %v", err)
 	}
-	var want Manifest
-	if err := json.Unmarshal(b, &want); err != nil {
-		return nil, fmt.Errorf("entry %s: manifest: %w", key, err)
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil || m.Format != manifestFormat || m.Files == nil {
+		return nil, fmt.Errorf("manifest: not in format %d", manifestFormat)
 	}
-	got, err := hashTree(dir)
+	return &m, nil
+}
+
+// Verify re-hashes the entry for key and lists every path that differs from
+// its manifest (changed, missing, added, other mode or size). A missing or
+// unreadable manifest is one problem, not an error.
+func (s *Store) Verify(key string) ([]string, error) {
+	return s.compare(key, func(int64) bool { return true })
+}
+
+// Check is the test an entry passes before every use: a manifest is there,
+// every path has its type, mode and size, no path was added, and, for
+// entries up to checkHashLimit bytes, every file its sha256. It returns a
+// *DamagedError, or an error if the entry could not be read at all.
+func (s *Store) Check(key string) error {
+	bad, err := s.compare(key, func(total int64) bool { return total <= checkHashLimit })
 	if err != nil {
-		return nil, fmt.Errorf("hashing entry %s: %w", key, err)
+		return err
 	}
+	if len(bad) > 0 {
+		return &DamagedError{Key: key, Problems: bad}
+	}
+	return nil
+}
+
+// compare lists the differences between the entry and its manifest;
+// hashIf decides from the manifest's total file size whether to hash.
+func (s *Store) compare(key string, hashIf func(total int64) bool) ([]string, error) {
+	dir := s.Path(key)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("store entry %s: %w", key, err)
+	}
+	want, err := readManifest(dir)
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	var total int64
+	for _, r := range want.Files {
+		total += r.Size
+	}
+	hash := hashIf(total)
+	got, err := scanTree(dir, hash)
+	if err != nil {
+		return nil, fmt.Errorf("reading store entry %s: %w", key, err)
+	}
+	return differences(want.Files, got, hash), nil
+}
+
+func differences(want, got map[string]Record, hashed bool) []string {
 	var bad []string
 	for p, w := range want {
-		switch g, ok := got[p]; {
+		g, ok := got[p]
+		if !hashed {
+			w.SHA256 = ""
+		}
+		switch {
 		case !ok:
 			bad = append(bad, p+": missing")
+		case g.Type != w.Type:
+			bad = append(bad, fmt.Sprintf("%s: a %s, want a %s", p, g.Type, w.Type))
+		case g.Mode != w.Mode:
+			bad = append(bad, fmt.Sprintf("%s: mode %s, want %s", p, g.Mode, w.Mode))
+		case g.Size != w.Size:
+			bad = append(bad, fmt.Sprintf("%s: size %d, want %d", p, g.Size, w.Size))
 		case g != w:
 			bad = append(bad, p+": changed")
 		}
@@ -102,7 +222,7 @@ func (s *Store) Verify(key string) ([]string, error) {
 		}
 	}
 	sort.Strings(bad)
-	return bad, nil
+	return bad
 }
 
 // syncTree fsyncs every file and directory under dir, so a rename that

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,7 +77,9 @@ func (s *Store) tmpDir() string   { return filepath.Join(s.Root, "tmp") }
 // Key names an entry: a readable prefix and a digest of everything that
 // changes the entry's bytes (pins, target, patches, compiler version, recipe).
 func Key(name string, inputs any) string {
-	b, err := json.Marshal(inputs)
+	// The manifest format is an input of every key: an mcc that checks
+	// entries differently must not share them with one that does not.
+	b, err := json.Marshal([]any{manifestFormat, inputs})
 	if err != nil {
 		panic(fmt.Sprintf("store.Key: inputs must marshal: %v", err))
 	}
@@ -98,13 +101,14 @@ func (s *Store) Has(key string) bool {
 type BuildFunc func(ctx context.Context, dir string) error
 
 // Entry returns the entry for key, building it once if it is missing.
-// built says whether this call built it.
+// An existing entry is checked first (see Check); a damaged one is rebuilt
+// and replaces it. built says whether this call built it.
 func (s *Store) Entry(ctx context.Context, key string, build BuildFunc) (path string, built bool, err error) {
 	if !validKey(key) {
 		return "", false, fmt.Errorf("invalid store key %q", key)
 	}
 	path = s.Path(key)
-	if s.Has(key) {
+	if s.Has(key) && s.Check(key) == nil {
 		return path, false, nil
 	}
 	unlock, err := s.lock(ctx, key)
@@ -112,22 +116,29 @@ func (s *Store) Entry(ctx context.Context, key string, build BuildFunc) (path st
 		return "", false, err
 	}
 	defer unlock()
-	if s.Has(key) { // another process built it while we waited
-		return path, false, nil
+	var damaged error
+	if s.Has(key) { // built or repaired by another process while we waited?
+		if damaged = s.Check(key); damaged == nil {
+			return path, false, nil
+		}
 	}
 	s.removeTemps(key)
+	s.removeDeadDownloads()
 	tmp, err := os.MkdirTemp(s.tmpDir(), key+".")
 	if err != nil {
 		return "", false, fmt.Errorf("creating build dir in %s: %w", s.tmpDir(), err)
 	}
-	if err := s.finish(ctx, tmp, path, build); err != nil {
+	if err := s.finish(ctx, tmp, path, build, damaged != nil); err != nil {
 		os.RemoveAll(tmp)
+		if damaged != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%v; rebuilding it failed: %w", damaged, err)
+		}
 		return "", false, err
 	}
 	return path, true, nil
 }
 
-func (s *Store) finish(ctx context.Context, tmp, path string, build BuildFunc) error {
+func (s *Store) finish(ctx context.Context, tmp, path string, build BuildFunc, replace bool) error {
 	if err := build(ctx, tmp); err != nil {
 		return err
 	}
@@ -140,9 +151,29 @@ func (s *Store) finish(ctx context.Context, tmp, path string, build BuildFunc) e
 	if err := syncTree(tmp); err != nil {
 		return fmt.Errorf("syncing %s: %w", tmp, err)
 	}
+	if replace {
+		return s.replace(tmp, path)
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("moving entry into place: %w", err)
 	}
+	return syncDir(s.entryDir())
+}
+
+// replace puts the complete tree tmp where the damaged entry path is. The
+// damaged entry is renamed into tmp/ first, so for a moment there is no
+// entry (readers then wait on the key's lock, which the caller holds), but
+// never a half-replaced one.
+func (s *Store) replace(tmp, path string) error {
+	trash := tmp + ".damaged"
+	if err := os.Rename(path, trash); err != nil {
+		return fmt.Errorf("moving the damaged entry aside: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Rename(trash, path)
+		return fmt.Errorf("moving entry into place: %w", err)
+	}
+	os.RemoveAll(trash)
 	return syncDir(s.entryDir())
 }
 
@@ -164,37 +195,103 @@ func (s *Store) lock(ctx context.Context, key string) (func(), error) {
 }
 
 // removeTemps deletes build dirs of key left by a killed builder; the caller
-// holds key's lock, so no live builder owns them.
+// holds key's lock, so no live builder owns them. Processes still working
+// in them (a compiler that outlived a SIGKILLed mcc) are killed first, so
+// nothing writes into the store after the dir is gone.
 func (s *Store) removeTemps(key string) {
 	old, _ := filepath.Glob(filepath.Join(s.tmpDir(), key+".*"))
 	for _, d := range old {
+		killProcessesIn(d)
 		os.RemoveAll(d)
 	}
 }
 
-// Clean removes every temp dir whose key is not locked by a live builder.
+// tmpGrace is how long a temp file that no process holds open is left
+// alone: a live mcc may be between closing and renaming it.
+const tmpGrace = 10 * time.Minute
+
+// Clean removes what killed runs left in tmp/: build dirs whose key no
+// live builder locks (after killing processes still working in them), and
+// temp files (downloads, blobs, probes) of processes that are gone. It
+// returns the names it removed.
 func (s *Store) Clean(ctx context.Context) (removed []string, err error) {
 	dirs, err := os.ReadDir(s.tmpDir())
 	if err != nil {
 		return nil, err
 	}
+	held := openFiles()
 	for _, d := range dirs {
 		name := d.Name()
-		i := strings.LastIndex(name, ".")
-		if i <= 0 {
-			continue // blob- and probe- files belong to live processes
+		if ctx.Err() != nil {
+			return removed, ctx.Err()
 		}
-		key := name[:i]
-		l := flock.New(filepath.Join(s.lockDir(), key+".lock"))
-		ok, err := l.TryLock()
-		if err != nil || !ok {
+		if d.IsDir() {
+			if s.removeUnlocked(name) {
+				removed = append(removed, name)
+			}
 			continue
 		}
-		os.RemoveAll(filepath.Join(s.tmpDir(), name))
-		l.Unlock()
-		removed = append(removed, name)
+		if s.orphanFile(name, held) && os.Remove(filepath.Join(s.tmpDir(), name)) == nil {
+			removed = append(removed, name)
+		}
 	}
 	return removed, nil
+}
+
+// removeUnlocked removes the build dir name (key.random) if no live builder
+// holds its key's lock.
+func (s *Store) removeUnlocked(name string) bool {
+	base := strings.TrimSuffix(name, ".damaged") // see replace
+	i := strings.LastIndex(base, ".")
+	if i <= 0 {
+		return false
+	}
+	key := base[:i]
+	l := flock.New(filepath.Join(s.lockDir(), key+".lock"))
+	ok, err := l.TryLock()
+	if err != nil || !ok {
+		return false
+	}
+	defer l.Unlock()
+	dir := filepath.Join(s.tmpDir(), name)
+	killProcessesIn(dir)
+	return os.RemoveAll(dir) == nil
+}
+
+// orphanFile says whether the temp file name belongs to no live process:
+// a download of a process that is gone (blob-dl-<pid>-...), or a file no
+// process holds open that is older than tmpGrace.
+func (s *Store) orphanFile(name string, held map[fileID]bool) bool {
+	info, err := os.Lstat(filepath.Join(s.tmpDir(), name))
+	if err != nil || held[idOf(info)] {
+		return false
+	}
+	if pid, ok := downloadPID(name); ok && !processAlive(pid) {
+		return true
+	}
+	return time.Since(info.ModTime()) > tmpGrace
+}
+
+// downloadPID reads the pid in a download's temp name, blob-dl-<pid>-<rand>.
+func downloadPID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, "blob-dl-")
+	if !ok {
+		return 0, false
+	}
+	p, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(p)
+	return pid, err == nil && pid > 0
+}
+
+// removeDeadDownloads removes downloads of processes that are gone; the
+// next builder calls it so a killed fetch leaves nothing behind.
+func (s *Store) removeDeadDownloads() {
+	files, _ := filepath.Glob(filepath.Join(s.tmpDir(), "blob-dl-*"))
+	for _, f := range files {
+		if pid, ok := downloadPID(filepath.Base(f)); ok && !processAlive(pid) {
+			os.Remove(f)
+		}
+	}
 }
 
 // Remove deletes the entry for key, under its lock, without ever leaving a
