@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcc-build/mcc/internal/elfcheck"
 	"github.com/mcc-build/mcc/internal/testenv"
+	"github.com/mcc-build/mcc/sysroots"
 	monopatches "github.com/mcc-build/mcc/patches/mono"
 )
 
@@ -88,8 +89,8 @@ func TestArMembersAndNativeSymbols(t *testing.T) {
 
 // monoInputs are the mirror files each target's runtime build needs.
 var monoInputs = map[string][]string{
-	"linux/amd64": {"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev_6.1.192-2_amd64.deb"},
-	"linux/arm64": {"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev-arm64-cross_6.1.4-1cross1_all.deb"},
+	"linux/amd64": {pinFile(MonoSourcePin), pinFile("kernel-headers-amd64")},
+	"linux/arm64": {pinFile(MonoSourcePin), pinFile("kernel-headers-arm64")},
 }
 
 // monoRuntime builds (or finds in the shared test store) the static runtime.
@@ -168,4 +169,13 @@ func TestMonoPatchThatNoLongerAppliesIsAClearError(t *testing.T) {
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("multi-line error: %q", err)
 	}
+}
+
+// pinFile is the file name the test sources hold a pin under.
+func pinFile(role string) string {
+	p, err := sysroots.Lookup(role)
+	if err != nil {
+		panic(err)
+	}
+	return p.File
 }

@@ -233,9 +233,8 @@ func TestKilledInstallRecovers(t *testing.T) {
 // TestTamperedMirrorRefused: a tarball that fails its pin is refused with
 // exit 2 naming both digests, and nothing lands in the store.
 func TestTamperedMirrorRefused(t *testing.T) {
-	src := testenv.Sources(t)
 	mirror, cache := t.TempDir(), t.TempDir()
-	b, err := os.ReadFile(filepath.Join(src, "musl_1.2.3.orig.tar.gz"))
+	b, err := os.ReadFile(testenv.PinFile(t, "musl-source"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcc-build/mcc/internal/mirror"
+	"github.com/mcc-build/mcc/sysroots"
 )
 
 func init() {
@@ -12,7 +13,14 @@ func init() {
 }
 
 const mirrorUsage = `Usage: mcc mirror add [--dir DIR] [--skip-unpinned] FILE...
+       mcc mirror fill [--dir DIR]
 
+fill gets every pinned input the way any command would (the store, the
+mirrors, then the pins' own locations: release URLs, Debian archives, Go
+module proxies) and puts each, with its signature, into the mirror: run it
+on a connected machine to seed an offline one (copy DIR over, pass --mirror).
+
+add:
 Checks each file against mcc's pins (sha256; a .asc signature against the
 pinned signing key, with its file beside it) and copies it into the local
 mirror, which mcc consults before any network source. Nothing is copied
@@ -31,10 +39,16 @@ func runMirror(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, mirrorUsage, args); err != nil {
 		return err
 	}
-	if fs.NArg() < 2 || fs.Arg(0) != "add" {
-		return usagef("usage: mcc mirror add FILE... (see mcc mirror --help)")
+	var added []mirror.Added
+	var err error
+	switch {
+	case fs.NArg() == 1 && fs.Arg(0) == "fill":
+		added, err = a.fillMirror(ctx, *dir)
+	case fs.NArg() >= 2 && fs.Arg(0) == "add":
+		added, err = mirror.Add(*dir, fs.Args()[1:], *skip)
+	default:
+		return usagef("usage: mcc mirror add FILE... | mcc mirror fill (see mcc mirror --help)")
 	}
-	added, err := mirror.Add(*dir, fs.Args()[1:], *skip)
 	if err != nil {
 		return err
 	}
@@ -45,4 +59,12 @@ func runMirror(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "%s: %s %s -> %s/%s\n", x.File, x.Pin, x.Kind, *dir, x.As)
 	}
 	return nil
+}
+
+func (a *app) fillMirror(ctx context.Context, dir string) ([]mirror.Added, error) {
+	f, err := a.fetcher()
+	if err != nil {
+		return nil, err
+	}
+	return mirror.Fill(ctx, f, dir, sysroots.All())
 }

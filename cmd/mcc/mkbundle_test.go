@@ -105,14 +105,8 @@ class P { static void Main() {} }`)
 func mkbEnv(t *testing.T) []string {
 	t.Helper()
 	src := testenv.Sources(t)
-	for _, f := range []string{"mono_6.8.0.105+dfsg.orig.tar.xz", "linux-libc-dev_6.1.192-2_amd64.deb"} {
-		if _, err := os.Stat(filepath.Join(src, f)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s missing: run scripts/fill-mirror-mono.sh %s", f, src)
-			}
-			t.Skipf("%s missing: run scripts/fill-mirror-mono.sh %s", f, src)
-		}
-	}
+	testenv.PinFile(t, "mono-source")
+	testenv.PinFile(t, "kernel-headers-amd64")
 	testenv.Tool(t, "unshare")
 	return []string{"--offline", "--cache", testenv.Store(t), "--mirror", src}
 }
@@ -304,12 +298,8 @@ func mkbImageRoot(t *testing.T, archive string) string {
 // (copied into the root: it is static too).
 func TestMkbundleArm64UnderQemu(t *testing.T) {
 	env := mkbEnv(t)
-	src := testenv.Sources(t)
-	if _, err := os.Stat(filepath.Join(src, "linux-libc-dev-arm64-cross_6.1.4-1cross1_all.deb")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("arm64 kernel headers missing: run scripts/fill-mirror-mono.sh %s", src)
-		}
-		t.Skip("arm64 kernel headers missing: run scripts/fill-mirror-mono.sh")
+	if _, err := os.Stat(testenv.PinFile(t, "kernel-headers-arm64")); err != nil {
+		t.Fatal(err)
 	}
 	qemu := testenv.Tool(t, "qemu-aarch64-static")
 	testenv.Tool(t, "aarch64-linux-gnu-g++") // Mono's configure probes C++

@@ -16,7 +16,7 @@ import (
 )
 
 func musl(t *testing.T) sysroots.Pin {
-	p, err := sysroots.Lookup("musl-1.2.3")
+	p, err := sysroots.Lookup("musl-source")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,12 +26,11 @@ func musl(t *testing.T) sysroots.Pin {
 // mirrorDir lays out a mirror holding the real Debian musl files under the
 // given names; tamper flips one byte of the tarball.
 func mirrorDir(t *testing.T, name, sigName string, tamperData, tamperSig bool) string {
-	src := testenv.Sources(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, name)
-	testenv.CopyFile(t, filepath.Join(src, "musl_1.2.3.orig.tar.gz"), data)
+	testenv.CopyFile(t, testenv.PinFile(t, "musl-source"), data)
 	if sigName != "" {
-		testenv.CopyFile(t, filepath.Join(src, "musl_1.2.3.orig.tar.gz.asc"), filepath.Join(dir, sigName))
+		testenv.CopyFile(t, testenv.PinFile(t, "musl-source")+".asc", filepath.Join(dir, sigName))
 	}
 	flip := func(p string, off int64) {
 		b, _ := os.ReadFile(p)
@@ -111,7 +110,7 @@ func TestNothingOfflineNamesEveryPlace(t *testing.T) {
 	if err == nil || !badinput.Is(err) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"musl-1.2.3", "file:///nonexistent/a/", "127.0.0.1:1/b", "drop --offline"} {
+	for _, want := range []string{"musl-source", "mirror file:///nonexistent/a", "127.0.0.1:1/b", "drop --offline"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

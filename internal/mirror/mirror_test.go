@@ -11,11 +11,10 @@ import (
 )
 
 func TestAdd(t *testing.T) {
-	src := testenv.Sources(t)
 	in := t.TempDir()
 	data := filepath.Join(in, "musl_1.2.3.orig.tar.gz")
-	testenv.CopyFile(t, filepath.Join(src, "musl_1.2.3.orig.tar.gz"), data)
-	testenv.CopyFile(t, filepath.Join(src, "musl_1.2.3.orig.tar.gz.asc"), data+".asc")
+	testenv.CopyFile(t, testenv.PinFile(t, "musl-source"), data)
+	testenv.CopyFile(t, testenv.PinFile(t, "musl-source")+".asc", data+".asc")
 	junk := filepath.Join(in, "junk.txt")
 	os.WriteFile(junk, []byte("junk"), 0o644)
 	badSig := filepath.Join(t.TempDir(), "musl_1.2.3.orig.tar.gz")

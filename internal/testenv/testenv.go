@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/mcc-build/mcc/sysroots"
 )
 
 // Sources is the directory of Debian source files that `make mirror` fills
@@ -19,10 +21,29 @@ func Sources(t testing.TB) string {
 	if d == "" {
 		missing(t, "MCC_TEST_SOURCES is not set: run the tests with 'make test'")
 	}
-	if _, err := os.Stat(filepath.Join(d, "musl_1.2.3.orig.tar.gz")); err != nil {
+	if _, err := os.Stat(filepath.Join(d, pinFile("musl-source"))); err != nil {
 		missing(t, "no musl source in MCC_TEST_SOURCES="+d+": run 'make mirror'")
 	}
 	return d
+}
+
+// PinFile is the path of the pinned artifact called role (sysroots) in the
+// test sources, where 'make mirror' (mcc mirror fill) puts it.
+func PinFile(t testing.TB, role string) string {
+	t.Helper()
+	p := filepath.Join(Sources(t), pinFile(role))
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "pin "+role+" is not in MCC_TEST_SOURCES: run 'make mirror'")
+	}
+	return p
+}
+
+func pinFile(role string) string {
+	p, err := sysroots.Lookup(role)
+	if err != nil {
+		panic(err) // a test names a pin that does not exist: a test bug
+	}
+	return p.File
 }
 
 // Integration skips in -short mode.
