@@ -1,6 +1,7 @@
 // Package elfcheck reads ELF files and says whether they are fully static
-// executables for an expected machine: no PT_INTERP, no dynamic section that
-// needs shared libraries, the right e_machine.
+// executables for an expected machine: an executable (not a shared library
+// or an object file), no PT_INTERP, no dynamic section that needs shared
+// libraries, the right e_machine.
 package elfcheck
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/userfile"
 )
 
 // Report describes one file.
@@ -21,12 +23,23 @@ type Report struct {
 	Class    elf.Class   `json:"-"`
 	Arch     string      `json:"machine"`
 	Type     string      `json:"type"`
+	Kind     Kind        `json:"kind"`
 	Interp   string      `json:"interp,omitempty"`
 	Needed   []string    `json:"needed,omitempty"`
 	Dynamic  bool        `json:"dynamic_section"`
-	Static   bool        `json:"static"`
+	Static   bool        `json:"static"` // linkage only: no interpreter, no needed libraries; Kind says what the file is
 	Problems []string    `json:"problems,omitempty"`
 }
+
+// Kind is what an ELF file is for, from e_type, PT_INTERP and DT_FLAGS_1.
+type Kind string
+
+const (
+	Executable    Kind = "executable"
+	SharedLibrary Kind = "shared library"
+	Object        Kind = "object file"
+	Other         Kind = "other"
+)
 
 // Want is what a file must be; the zero Machine accepts any machine.
 type Want struct {
@@ -34,28 +47,40 @@ type Want struct {
 	Class   elf.Class
 }
 
-// Inspect reads path. A file that is not ELF is bad input.
+// Inspect reads path. A file that is not ELF is bad input, and so is
+// anything but a regular file (refused before it is opened: a FIFO would
+// block the open forever).
 func Inspect(path string) (*Report, error) {
-	if err := checkMagic(path); err != nil {
+	if err := userfile.CheckInput(path); err != nil {
 		return nil, err
 	}
-	f, err := elf.Open(path)
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, badinput.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	defer file.Close()
+	return inspect(file, path)
+}
+
+// inspect reads the ELF file in ra; path only names it in messages.
+func inspect(ra io.ReaderAt, path string) (*Report, error) {
+	magic := make([]byte, 4)
+	if _, err := ra.ReadAt(magic, 0); err != nil || string(magic) != elf.ELFMAG {
+		return nil, badinput.Errorf("%s is not an ELF file: give a compiled executable", path)
+	}
+	f, err := elf.NewFile(ra)
 	if err != nil {
 		return nil, badinput.Errorf("%s is a corrupt ELF file (%v): rebuild it", path, err)
 	}
-	defer f.Close()
 	r := &Report{Path: path, Machine: f.Machine, Class: f.Class, Arch: MachineName(f.Machine, f.Class), Type: f.Type.String()}
+	var flags1 uint64
 	for _, p := range f.Progs {
 		switch p.Type {
 		case elf.PT_INTERP:
-			b := make([]byte, p.Filesz)
-			if _, err := p.ReadAt(b, 0); err == nil {
-				r.Interp = strings.TrimRight(string(b), "\x00")
-			} else {
-				r.Interp = "(unreadable)"
-			}
+			r.Interp = interp(p)
 		case elf.PT_DYNAMIC:
 			r.Dynamic = true
+			flags1 = dynFlags1(f, p)
 		}
 	}
 	if r.Dynamic {
@@ -63,25 +88,80 @@ func Inspect(path string) (*Report, error) {
 		// need nothing; only DT_NEEDED entries make a binary depend on others.
 		needed, err := f.ImportedLibraries()
 		if err != nil {
-			return nil, fmt.Errorf("reading dynamic section of %s: %w", path, err)
+			return nil, badinput.Errorf("%s is a corrupt ELF file (dynamic section: %v): rebuild it", path, err)
 		}
 		r.Needed = needed
 	}
+	r.Kind = kindOf(f.Type, r.Interp != "", elf.DynFlag1(flags1))
 	r.Static = r.Interp == "" && len(r.Needed) == 0
 	return r, nil
 }
 
-func checkMagic(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return badinput.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+// maxInterp bounds PT_INTERP: a path, so PATH_MAX. A hostile file's p_filesz
+// must not make us allocate gigabytes.
+const maxInterp = 4096
+
+func interp(p *elf.Prog) string {
+	if p.Filesz == 0 || p.Filesz > maxInterp {
+		return "(unreadable)"
 	}
-	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != elf.ELFMAG {
-		return badinput.Errorf("%s is not an ELF file: give a compiled executable", path)
+	b := make([]byte, p.Filesz)
+	if _, err := p.ReadAt(b, 0); err != nil {
+		return "(unreadable)"
 	}
-	return nil
+	return strings.TrimRight(string(b), "\x00")
+}
+
+// dynFlags1 reads DT_FLAGS_1 from the PT_DYNAMIC segment, which is what the
+// loader reads; debug/elf's DynValue needs section headers, which sstrip
+// and hostile files drop. Entries are read one at a time up to DT_NULL or
+// the segment's end (real ones hold a few dozen; maxDyn bounds a hostile
+// one), so a huge p_filesz costs nothing.
+func dynFlags1(f *elf.File, p *elf.Prog) uint64 {
+	size := 16
+	if f.Class == elf.ELFCLASS32 {
+		size = 8
+	}
+	ent := make([]byte, size)
+	const maxDyn = 4096
+	for i, off := 0, int64(0); i < maxDyn && off+int64(size) <= int64(p.Filesz); i, off = i+1, off+int64(size) {
+		if _, err := p.ReadAt(ent, off); err != nil {
+			return 0
+		}
+		var tag elf.DynTag
+		var val uint64
+		if size == 16 {
+			tag, val = elf.DynTag(f.ByteOrder.Uint64(ent)), f.ByteOrder.Uint64(ent[8:])
+		} else {
+			tag, val = elf.DynTag(f.ByteOrder.Uint32(ent)), uint64(f.ByteOrder.Uint32(ent[4:]))
+		}
+		switch tag {
+		case elf.DT_NULL:
+			return 0
+		case elf.DT_FLAGS_1:
+			return val
+		}
+	}
+	return 0
+}
+
+// kindOf tells executables from shared libraries. Both can be ET_DYN: a
+// position-independent executable has PT_INTERP, or, when static-pie, the
+// DF_1_PIE flag that linkers (GNU ld, lld, Go's) set for every PIE; an
+// ET_DYN file with neither is a shared library.
+func kindOf(t elf.Type, hasInterp bool, flags1 elf.DynFlag1) Kind {
+	switch t {
+	case elf.ET_EXEC:
+		return Executable
+	case elf.ET_REL:
+		return Object
+	case elf.ET_DYN:
+		if hasInterp || flags1&elf.DF_1_PIE != 0 {
+			return Executable
+		}
+		return SharedLibrary
+	}
+	return Other
 }
 
 // Check inspects path and lists every way it falls short of want.
@@ -89,6 +169,19 @@ func Check(path string, want Want) (*Report, error) {
 	r, err := Inspect(path)
 	if err != nil {
 		return nil, err
+	}
+	judge(r, want)
+	return r, nil
+}
+
+// judge lists every way r falls short of want in r.Problems.
+func judge(r *Report, want Want) {
+	switch r.Kind {
+	case Executable:
+	case SharedLibrary:
+		r.Problems = append(r.Problems, "is a shared library, not an executable")
+	default:
+		r.Problems = append(r.Problems, "is not an executable ("+r.Type+")")
 	}
 	if r.Interp != "" {
 		r.Problems = append(r.Problems, "has an interpreter "+r.Interp)
@@ -99,10 +192,6 @@ func Check(path string, want Want) (*Report, error) {
 	if want.Machine != elf.EM_NONE && (r.Machine != want.Machine || (want.Class != elf.ELFCLASSNONE && r.Class != want.Class)) {
 		r.Problems = append(r.Problems, fmt.Sprintf("is %s, want %s", r.Arch, MachineName(want.Machine, want.Class)))
 	}
-	if r.Type != elf.ET_EXEC.String() && r.Type != elf.ET_DYN.String() {
-		r.Problems = append(r.Problems, "is not an executable ("+r.Type+")")
-	}
-	return r, nil
 }
 
 // MachineName gives the short name users know (x86_64, aarch64, arm, ...).
