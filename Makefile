@@ -20,10 +20,12 @@ setup:
 build:
 	go build -trimpath -o $(MCC) ./cmd/mcc
 
-# mirror fetches the pinned upstream sources from Debian source packages and
-# files them into mcc's local mirror, after checking them against the pins.
+# mirror puts every pinned input into $(SOURCES) (the tests' mirror), fetched
+# by mcc itself from the pins' own locations (release URLs, Debian archive
+# paths, Go module zips), each checked against its pin. mcc fetches what it
+# lacks on first use anyway: this is for pre-seeding offline runs.
 mirror: setup build
-	bash scripts/fill-mirror.sh $(SOURCES) $(MCC)
+	$(MCC) mirror fill --dir $(SOURCES) >/dev/null
 
 demo: mirror demo-go $(DEMO_STEPS)
 

@@ -100,9 +100,9 @@ func monoRuntime(t *testing.T, target string) *MonoRuntime {
 	for _, f := range monoInputs[target] {
 		if _, err := os.Stat(filepath.Join(src, f)); err != nil {
 			if os.Getenv("CI") != "" {
-				t.Fatalf("%s missing from MCC_TEST_SOURCES: run scripts/fill-mirror-mono.sh %s", f, src)
+				t.Fatalf("%s missing from MCC_TEST_SOURCES: run make mirror (mcc mirror fill --dir %s)", f, src)
 			}
-			t.Skipf("%s missing from MCC_TEST_SOURCES: run scripts/fill-mirror-mono.sh %s", f, src)
+			t.Skipf("%s missing from MCC_TEST_SOURCES: run make mirror (mcc mirror fill --dir %s)", f, src)
 		}
 	}
 	tgt, err := Lookup(target)
