@@ -40,7 +40,7 @@ func (v Version) String() string {
 // FormatError says why a file is not an assembly mcc can bundle. Kind is a
 // short machine-readable reason.
 type FormatError struct {
-	Kind   string // "native-elf", "native-pe", "not-pe", "corrupt", "netcore"
+	Kind   string // "native-elf", "native-pe", "not-pe", "corrupt", "truncated", "netcore"
 	Detail string
 }
 
@@ -70,6 +70,9 @@ func ReadAssembly(data []byte) (a *Assembly, err error) {
 	if err != nil {
 		return nil, formatErr("corrupt", "is a corrupt PE file: %v", err)
 	}
+	if err := checkSections(f, len(data)); err != nil {
+		return nil, err
+	}
 	var dirs []pe.DataDirectory
 	switch oh := f.OptionalHeader.(type) {
 	case *pe.OptionalHeader32:
@@ -95,9 +98,15 @@ func ReadAssembly(data []byte) (a *Assembly, err error) {
 	if err != nil {
 		return nil, formatErr("corrupt", "corrupt metadata location: %v", err)
 	}
+	if err := img.checkCLIData(cli); err != nil {
+		return nil, err
+	}
 	m, err := parseMetadata(md)
 	if err != nil {
 		return nil, formatErr("corrupt", "corrupt metadata: %v", err)
+	}
+	if err := img.checkMethodBodies(m); err != nil {
+		return nil, formatErr("corrupt", "corrupt method bodies: %v", err)
 	}
 	a = &Assembly{Runtime: m.version, IsExe: f.Characteristics&pe.IMAGE_FILE_DLL == 0 && entryToken != 0}
 	if m.rows[tAssembly] == 0 {
@@ -115,9 +124,11 @@ type image struct {
 	f    *pe.File
 }
 
+// at returns size bytes at rva. Like Mono's loader, it looks only in the
+// sections' raw data: what lies past it is zeros in memory, not in the file.
 func (im *image) at(rva, size uint32) ([]byte, error) {
 	for _, s := range im.f.Sections {
-		if rva >= s.VirtualAddress && uint64(rva)+uint64(size) <= uint64(s.VirtualAddress)+uint64(max(s.VirtualSize, s.Size)) {
+		if rva >= s.VirtualAddress && uint64(rva)+uint64(size) <= uint64(s.VirtualAddress)+uint64(s.Size) {
 			off := uint64(s.Offset) + uint64(rva-s.VirtualAddress)
 			if off+uint64(size) > uint64(len(im.data)) {
 				return nil, fmt.Errorf("RVA %#x+%d beyond end of file", rva, size)
@@ -126,6 +137,74 @@ func (im *image) at(rva, size uint32) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("RVA %#x not in any section", rva)
+}
+
+// checkSections refuses a file cut short. Mono refuses an image whose
+// sections run past the end of the file, but only when it loads it, at run
+// time; a bundle must not carry one.
+func checkSections(f *pe.File, size int) error {
+	for _, s := range f.Sections {
+		if end := uint64(s.Offset) + uint64(s.Size); end > uint64(size) {
+			return formatErr("truncated", "is truncated: its section %s ends at byte %d, but the file has %d bytes: copy it again or rebuild it", s.Name, end, size)
+		}
+	}
+	return nil
+}
+
+// checkCLIData checks that the managed resources and the strong-name
+// signature the CLI header points at (II.25.3.3) are in the file.
+func (im *image) checkCLIData(cli []byte) error {
+	for _, d := range []struct {
+		what string
+		at   int
+	}{{"managed resources", 24}, {"strong-name signature", 32}} {
+		rva, size := binary.LittleEndian.Uint32(cli[d.at:]), binary.LittleEndian.Uint32(cli[d.at+4:])
+		if rva == 0 && size == 0 {
+			continue
+		}
+		if _, err := im.at(rva, size); err != nil {
+			return formatErr("corrupt", "corrupt CLI header: its %s: %v", d.what, err)
+		}
+	}
+	return nil
+}
+
+// checkMethodBodies checks that every method's IL body (II.25.4) lies
+// whole in the file: a body cut short fails only when the method runs.
+func (im *image) checkMethodBodies(m *metadata) error {
+	for row := 1; row <= int(m.rows[tMethodDef]); row++ {
+		rva, err := m.cell(tMethodDef, row, 0)
+		if err != nil {
+			return err
+		}
+		if rva == 0 { // abstract, extern or runtime-provided
+			continue
+		}
+		h, err := im.at(rva, 1)
+		if err != nil {
+			return fmt.Errorf("method %d: %v", row, err)
+		}
+		var size uint64
+		switch h[0] & 3 {
+		case 2: // tiny header: the code size is in the top six bits
+			size = 1 + uint64(h[0]>>2)
+		case 3: // fat header: 12 bytes, then CodeSize bytes of IL
+			fat, err := im.at(rva, 12)
+			if err != nil {
+				return fmt.Errorf("method %d: %v", row, err)
+			}
+			size = uint64(fat[1]>>4)*4 + uint64(binary.LittleEndian.Uint32(fat[4:]))
+		default:
+			return fmt.Errorf("method %d: bad IL header %#x", row, h[0])
+		}
+		if size > 1<<32-1 {
+			return fmt.Errorf("method %d: body of %d bytes", row, size)
+		}
+		if _, err := im.at(rva, uint32(size)); err != nil {
+			return fmt.Errorf("method %d: %v", row, err)
+		}
+	}
+	return nil
 }
 
 // Metadata table numbers (ECMA-335 II.22) that mkbundle reads.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/userfile"
 )
 
 // DefaultMachineConfig is Debian Mono's 4.5 machine.config; WebClient,
@@ -60,20 +61,26 @@ func Bundle(opts Options, out string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	mc := opts.MachineConfig
+	if mc == "" {
+		mc = DefaultMachineConfig
+	}
+	if err := userfile.CheckInput(opts.Runtime); err != nil {
+		return nil, badinput.Errorf("Mono runtime: %v", err)
+	}
+	if err := userfile.CheckInput(mc); err != nil {
+		return nil, badinput.Errorf("machine.config: %v: install mono-runtime or give its path", err)
+	}
 	runtime, err := os.ReadFile(opts.Runtime)
 	if err != nil {
 		return nil, fmt.Errorf("reading Mono runtime: %w", err)
 	}
 	if _, _, err := ReadEntries(runtime); err == nil {
-		return nil, fmt.Errorf("Mono runtime %s already carries a bundle", opts.Runtime)
-	}
-	mc := opts.MachineConfig
-	if mc == "" {
-		mc = DefaultMachineConfig
+		return nil, badinput.Errorf("Mono runtime %s already carries a bundle: give the plain runtime", opts.Runtime)
 	}
 	machineConfig, err := os.ReadFile(mc)
 	if err != nil {
-		return nil, badinput.Errorf("machine.config: %v: install mono-runtime or give its path", err)
+		return nil, fmt.Errorf("reading machine.config: %w", err)
 	}
 	dllmap := opts.DllMap
 	if dllmap == "" {

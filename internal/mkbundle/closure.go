@@ -1,15 +1,14 @@
 package mkbundle
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/userfile"
 )
 
 // DefaultLibDirs is where Debian's Mono keeps the 4.5 profile class
@@ -92,11 +91,11 @@ func Closure(app string, extras, libDirs []string) ([]*Member, error) {
 }
 
 func load(path string) (*Member, error) {
+	if err := userfile.CheckInput(path); err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, badinput.Errorf("%s: no such file", path)
-		}
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	a, err := ReadAssembly(data)

@@ -2,6 +2,8 @@ package mkbundle
 
 import (
 	"bytes"
+	"debug/pe"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -118,6 +120,9 @@ func TestReadAssemblyRejects(t *testing.T) {
 		{"mz-garbage", append([]byte("MZ"), bytes.Repeat([]byte{0xff}, 300)...), "corrupt"},
 		{"no-cli-header", zeroCLIDir(t, noCLI), "native-pe"},
 		{"corrupt-metadata", corruptMetadata(t, exe), "corrupt"},
+		{"truncated-after-metadata", exe[:len(exe)-100], "truncated"},
+		{"metadata-size-cut-short", setMetadataSize(t, exe, 100), "corrupt"},
+		{"method-body-outside-its-section", moveFirstMethod(t, exe), "corrupt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ReadAssembly(tc.data)
@@ -130,6 +135,70 @@ func TestReadAssemblyRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadAssemblyRefusesTruncation: a file cut anywhere is refused up
+// front; Mono would refuse it only when the bundle runs.
+func TestReadAssemblyRefusesTruncation(t *testing.T) {
+	exe, _ := os.ReadFile(compile(t, t.TempDir(), "hello.exe", helloCS))
+	for n := range len(exe) {
+		if _, err := ReadAssembly(exe[:n]); err == nil {
+			t.Fatalf("accepted the first %d of %d bytes", n, len(exe))
+		}
+	}
+	if _, err := ReadAssembly(exe); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cliHeader returns the file offset of a PE's CLI header.
+func cliHeader(t *testing.T, exe []byte) (*pe.File, int) {
+	t.Helper()
+	f, err := pe.NewFile(bytes.NewReader(exe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rva := f.OptionalHeader.(*pe.OptionalHeader32).DataDirectory[14].VirtualAddress
+	return f, fileOffset(t, f, rva)
+}
+
+func fileOffset(t *testing.T, f *pe.File, rva uint32) int {
+	t.Helper()
+	for _, s := range f.Sections {
+		if rva >= s.VirtualAddress && rva < s.VirtualAddress+s.Size {
+			return int(s.Offset + rva - s.VirtualAddress)
+		}
+	}
+	t.Fatalf("RVA %#x in no section", rva)
+	return 0
+}
+
+// setMetadataSize makes the CLI header claim size bytes of metadata, so
+// the stream headers point past it.
+func setMetadataSize(t *testing.T, exe []byte, size uint32) []byte {
+	b := append([]byte(nil), exe...)
+	_, cli := cliHeader(t, b)
+	binary.LittleEndian.PutUint32(b[cli+12:], size)
+	return b
+}
+
+// moveFirstMethod points the first MethodDef's RVA at the last byte of its
+// section's raw data, where a body cannot fit.
+func moveFirstMethod(t *testing.T, exe []byte) []byte {
+	b := append([]byte(nil), exe...)
+	f, cli := cliHeader(t, b)
+	mdRVA := binary.LittleEndian.Uint32(b[cli+8:])
+	md := b[fileOffset(t, f, mdRVA):]
+	m, err := parseMetadata(md[:binary.LittleEndian.Uint32(b[cli+12:])])
+	if err != nil || m.rows[tMethodDef] == 0 {
+		t.Fatalf("metadata: %v, %d methods", err, m.rows[tMethodDef])
+	}
+	// The table is a slice of b: its offset is the difference of capacities.
+	row := len(b) - cap(m.tables[tMethodDef])
+	s := f.Sections[0]
+	b[s.Offset+s.Size-1] = 0x0a // a tiny header claiming 2 bytes of IL
+	binary.LittleEndian.PutUint32(b[row:], s.VirtualAddress+s.Size-1)
+	return b
 }
 
 // zeroCLIDir clears data directory 14 of a PE32 image.
