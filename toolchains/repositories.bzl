@@ -11,11 +11,22 @@ _SETUP_HINT = "run `make demo` (or `bash scripts/setup-bazel.sh`) in this checko
 
 _MCC_HINT = "run `make build` (or `make demo`) first, or set MCC to an mcc binary"
 
-# Maps mcc's --target to Bazel's CPU constraint and Debian's binutils prefix.
+# BEGIN MUSL_TARGETS: generated from toolchains/targets.go by
+# `go test ./toolchains -run TestBazelTargetsMatchTable -update`; do not edit.
+# Maps mcc's --target to its Bazel name, the C toolchain's CPU, Debian's
+# binutils prefix and the CPU constraint rules_go picks the Go SDK by.
 MUSL_TARGETS = {
-    "linux/amd64": struct(name = "linux_amd64", cpu = "x86_64", binutils = "x86_64-linux-gnu"),
-    "linux/arm64": struct(name = "linux_arm64", cpu = "aarch64", binutils = "aarch64-linux-gnu"),
+    "linux/amd64": struct(name = "linux_amd64", cpu = "x86_64", binutils = "x86_64-linux-gnu", constraint = "@platforms//cpu:x86_64"),
+    "linux/arm64": struct(name = "linux_arm64", cpu = "aarch64", binutils = "aarch64-linux-gnu", constraint = "@platforms//cpu:aarch64"),
+    "linux/arm/v7": struct(name = "linux_arm_v7", cpu = "armv7", binutils = "arm-linux-gnueabihf", constraint = "@platforms//cpu:arm"),
+    "linux/riscv64": struct(name = "linux_riscv64", cpu = "riscv64", binutils = "riscv64-linux-gnu", constraint = "@io_bazel_rules_go//go/toolchain:riscv64"),
+    "linux/386": struct(name = "linux_386", cpu = "i686", binutils = "i686-linux-gnu", constraint = "@platforms//cpu:x86_32"),
+    "linux/ppc64le": struct(name = "linux_ppc64le", cpu = "powerpc64le", binutils = "powerpc64le-linux-gnu", constraint = "@platforms//cpu:ppc"),
+    "linux/s390x": struct(name = "linux_s390x", cpu = "s390x", binutils = "s390x-linux-gnu", constraint = "@platforms//cpu:s390x"),
+    "linux/mips64le": struct(name = "linux_mips64le", cpu = "mips64el", binutils = "mips64el-linux-gnuabi64", constraint = "@io_bazel_rules_go//go/toolchain:mips64le"),
+    "linux/mipsle": struct(name = "linux_mipsle", cpu = "mipsel", binutils = "mipsel-linux-gnu", constraint = "@io_bazel_rules_go//go/toolchain:mipsle"),
 }
+# END MUSL_TARGETS
 
 def _workspace_dir(ctx):
     return ctx.path(Label("@//:WORKSPACE")).dirname
@@ -215,6 +226,37 @@ mcc_pinned_debs = repository_rule(
     },
     environ = ["MCC_MIRROR"],
 )
+
+# buildifier: disable=unnamed-macro
+def mcc_musl_toolchain_targets():
+    """Declares, in //toolchains, each target's toolchain() and platform().
+
+    A toolchain runs on this x86_64 Linux host and serves its target's CPU;
+    a platform (//toolchains:linux_arm64, ...) is what --platforms names, with
+    cgo on so rules_go links through the musl C toolchain.
+    """
+    for t in MUSL_TARGETS.values():
+        native.toolchain(
+            name = "musl_" + t.name,
+            exec_compatible_with = [
+                "@platforms//os:linux",
+                "@platforms//cpu:x86_64",
+            ],
+            target_compatible_with = [
+                "@platforms//os:linux",
+                t.constraint,
+            ],
+            toolchain = "@mcc_musl_%s//:cc_toolchain" % t.name,
+            toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",
+        )
+        native.platform(
+            name = t.name,
+            constraint_values = [
+                "@platforms//os:linux",
+                t.constraint,
+                "@io_bazel_rules_go//go/toolchain:cgo_on",
+            ],
+        )
 
 # buildifier: disable=unnamed-macro
 def mcc_musl_toolchains():

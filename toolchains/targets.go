@@ -21,11 +21,12 @@ type Target struct {
 	GOOS    string      `json:"goos"`   // linux
 	GOARCH  string      `json:"goarch"` // arm64
 	GOARM   string      `json:"goarm,omitempty"`
-	GNU     string      `json:"gnu"`            // Debian cross triple: aarch64-linux-gnu
-	Musl    string      `json:"musl"`           // musl triple: aarch64-linux-musl
-	LdArch  string      `json:"ld_arch"`        // ld-musl-<LdArch>.so.1
-	Package string      `json:"package"`        // Debian package with <GNU>-gcc
-	QEMU    string      `json:"qemu,omitempty"` // qemu-user binary for foreign hosts
+	GOMIPS  string      `json:"gomips,omitempty"` // GOMIPS or GOMIPS64: must match the float ABI of the musl build
+	GNU     string      `json:"gnu"`              // Debian cross triple: aarch64-linux-gnu
+	Musl    string      `json:"musl"`             // musl triple: aarch64-linux-musl
+	LdArch  string      `json:"ld_arch"`          // ld-musl-<LdArch>.so.1
+	Package string      `json:"package"`          // Debian package with <GNU>-gcc
+	QEMU    string      `json:"qemu,omitempty"`   // qemu-user binary for foreign hosts
 	Machine elf.Machine `json:"-"`
 	Class   elf.Class   `json:"-"`
 }
@@ -38,6 +39,8 @@ var table = []Target{
 	{Name: "linux/386", GOOS: "linux", GOARCH: "386", GNU: "i686-linux-gnu", Musl: "i686-linux-musl", LdArch: "i386", Package: "gcc-i686-linux-gnu", QEMU: "qemu-i386-static", Machine: elf.EM_386, Class: elf.ELFCLASS32},
 	{Name: "linux/ppc64le", GOOS: "linux", GOARCH: "ppc64le", GNU: "powerpc64le-linux-gnu", Musl: "powerpc64le-linux-musl", LdArch: "powerpc64le", Package: "gcc-powerpc64le-linux-gnu", QEMU: "qemu-ppc64le-static", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64},
 	{Name: "linux/s390x", GOOS: "linux", GOARCH: "s390x", GNU: "s390x-linux-gnu", Musl: "s390x-linux-musl", LdArch: "s390x", Package: "gcc-s390x-linux-gnu", QEMU: "qemu-s390x-static", Machine: elf.EM_S390, Class: elf.ELFCLASS64},
+	{Name: "linux/mips64le", GOOS: "linux", GOARCH: "mips64le", GOMIPS: "hardfloat", GNU: "mips64el-linux-gnuabi64", Musl: "mips64el-linux-musl", LdArch: "mips64el", Package: "gcc-mips64el-linux-gnuabi64", QEMU: "qemu-mips64el-static", Machine: elf.EM_MIPS, Class: elf.ELFCLASS64},
+	{Name: "linux/mipsle", GOOS: "linux", GOARCH: "mipsle", GOMIPS: "hardfloat", GNU: "mipsel-linux-gnu", Musl: "mipsel-linux-musl", LdArch: "mipsel", Package: "gcc-mipsel-linux-gnu", QEMU: "qemu-mipsel-static", Machine: elf.EM_MIPS, Class: elf.ELFCLASS32},
 }
 
 // Targets lists every supported target.
@@ -118,5 +121,17 @@ func (t Target) GoEnv() []string {
 	if t.GOARM != "" {
 		env = append(env, "GOARM="+t.GOARM)
 	}
+	if t.GOMIPS != "" {
+		env = append(env, t.mipsVar()+"="+t.GOMIPS)
+	}
 	return env
+}
+
+// mipsVar is the go environment variable that picks the float ABI: GOMIPS
+// for 32-bit mips, GOMIPS64 for 64-bit.
+func (t Target) mipsVar() string {
+	if strings.HasPrefix(t.GOARCH, "mips64") {
+		return "GOMIPS64"
+	}
+	return "GOMIPS"
 }

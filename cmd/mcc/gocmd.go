@@ -23,6 +23,14 @@ build and install, every binary written is checked: static (no interpreter,
 no DT_NEEDED) and of the target's machine, else mcc exits 1 naming the file.
 test and run of a foreign target run under qemu-user (-exec).
 
+The musl build tag: build, install, test, run, vet and list get -tags musl,
+merged with your -tags (-tags=a,b, -tags 'a b'; of several -tags go keeps
+the last; with none, the -tags in GOFLAGS), so packages that ship a musl
+build of their C code (//go:build musl) pick it. MCC_MUSL_TAG=0 turns this
+off. When the link fails on symbols only glibc defines (__printf_chk,
+__isoc99_sscanf, getcontext, ...), mcc's last line names the archive that
+was compiled for glibc and what to do.
+
 The target is --target, else GOOS/GOARCH/GOARM, else this machine.
 
 Examples:

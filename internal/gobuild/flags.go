@@ -20,7 +20,7 @@ var valueFlags = map[string]bool{
 	"modfile": true, "overlay": true, "pgo": true, "pkgdir": true, "toolexec": true, "exec": true,
 	"coverpkg": true, "covermode": true, "coverprofile": true, "run": true, "skip": true, "bench": true,
 	"count": true, "timeout": true, "cpu": true, "parallel": true, "benchtime": true, "fuzz": true,
-	"fuzztime": true, "fuzzminimizetime": true, "outputdir": true, "cpuprofile": true, "memprofile": true,
+	"fuzztime": true, "fuzzminimizetime": true, "f": true, "outputdir": true, "cpuprofile": true, "memprofile": true,
 	"blockprofile": true, "mutexprofile": true, "trace": true, "vet": true, "shuffle": true, "list": true,
 }
 

@@ -37,16 +37,10 @@ var linking = map[string]bool{"build": true, "install": true, "test": true, "run
 // Command builds the go invocation: args and environment.
 func Command(o Options) ([]string, []string, error) {
 	args := o.Args
-	if linking[o.Verb] {
-		p, err := Parse(o.Args)
+	if linking[o.Verb] || tagVerbs[o.Verb] && MuslTagOn(o.Env) {
+		p, err := buildFlags(o)
 		if err != nil {
 			return nil, nil, err
-		}
-		if p, err = MakeStatic(p); err != nil {
-			return nil, nil, err
-		}
-		if _, has := p.Get("exec"); o.Exec != "" && !has && (o.Verb == "test" || o.Verb == "run") {
-			p.Flags = append(p.Flags, Flag{Name: "exec", Value: o.Exec})
 		}
 		args = p.Args()
 	}
@@ -56,6 +50,28 @@ func Command(o Options) ([]string, []string, error) {
 		env = append(env, "GOARM=") // an inherited GOARM must not leak into a non-arm target
 	}
 	return append([]string{o.Verb}, args...), env, nil
+}
+
+// buildFlags is the user's flags as mcc passes them on: static for the
+// linking verbs, qemu-user as -exec for a foreign test or run, and the
+// musl tag unless MCC_MUSL_TAG=0.
+func buildFlags(o Options) (Parsed, error) {
+	p, err := Parse(o.Args)
+	if err != nil {
+		return p, err
+	}
+	if linking[o.Verb] {
+		if p, err = MakeStatic(p); err != nil {
+			return p, err
+		}
+		if _, has := p.Get("exec"); o.Exec != "" && !has && (o.Verb == "test" || o.Verb == "run") {
+			p.Flags = append(p.Flags, Flag{Name: "exec", Value: o.Exec})
+		}
+	}
+	if tagVerbs[o.Verb] && MuslTagOn(o.Env) {
+		p = AddMuslTag(p, o.Env)
+	}
+	return p, nil
 }
 
 func hasKey(env []string, k string) bool {
@@ -95,7 +111,11 @@ func Run(ctx context.Context, o Options) ([]string, error) {
 			if line := badPackageLine(tail.String()); line != "" {
 				return nil, badinput.Errorf("%s: fix the package arguments (mcc go %s wants Go packages)", line, o.Verb)
 			}
-			return nil, &GoFailed{Verb: o.Verb, Code: ee.ExitCode()}
+			gf := &GoFailed{Verb: o.Verb, Code: ee.ExitCode()}
+			if linking[o.Verb] {
+				gf.Diagnosis = GlibcDiagnosis(tail.String(), MuslTagOn(o.Env))
+			}
+			return nil, gf
 		}
 		return nil, fmt.Errorf("running go: %w", err)
 	}
@@ -150,11 +170,17 @@ func (l *limited) Write(p []byte) (int, error) {
 
 // GoFailed is a go command that exited non-zero; it already said why.
 type GoFailed struct {
-	Verb string
-	Code int
+	Verb      string
+	Code      int
+	Diagnosis string // what mcc read in go's output that go did not say, if anything
 }
 
-func (e *GoFailed) Error() string { return fmt.Sprintf("go %s failed (exit %d)", e.Verb, e.Code) }
+func (e *GoFailed) Error() string {
+	if e.Diagnosis != "" {
+		return fmt.Sprintf("go %s failed (exit %d): %s", e.Verb, e.Code, e.Diagnosis)
+	}
+	return fmt.Sprintf("go %s failed (exit %d)", e.Verb, e.Code)
+}
 
 type mainPkg struct {
 	importPath, target string
@@ -164,7 +190,7 @@ type mainPkg struct {
 // where go install would put them. It doubles as the check that the
 // arguments name packages at all.
 func listMains(ctx context.Context, o Options, env []string) ([]mainPkg, error) {
-	p, _ := Parse(o.Args)
+	p, _ := buildFlags(o) // the same -tags as the build: they pick the files
 	args := []string{"list", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}\t{{.Target}}{{end}}"}
 	for _, f := range p.Flags {
 		switch f.Name {

@@ -8,24 +8,44 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/toolchains"
 )
 
-// machines maps a GOARCH-style architecture to the ELF machine and class
-// its executables carry.
-var machines = map[string]struct {
+type machineClass struct {
 	Machine elf.Machine
 	Class   elf.Class
-}{
-	"amd64":    {elf.EM_X86_64, elf.ELFCLASS64},
-	"386":      {elf.EM_386, elf.ELFCLASS32},
-	"arm64":    {elf.EM_AARCH64, elf.ELFCLASS64},
-	"arm":      {elf.EM_ARM, elf.ELFCLASS32},
-	"riscv64":  {elf.EM_RISCV, elf.ELFCLASS64},
-	"ppc64le":  {elf.EM_PPC64, elf.ELFCLASS64},
-	"s390x":    {elf.EM_S390, elf.ELFCLASS64},
-	"mips64le": {elf.EM_MIPS, elf.ELFCLASS64},
-	"loong64":  {elf.EM_LOONGARCH, elf.ELFCLASS64},
 }
+
+// imageOnlyArchs are architectures an image may hold binaries of (pure Go,
+// built elsewhere) that mcc has no C toolchain for.
+var imageOnlyArchs = []struct {
+	arch string
+	mc   machineClass
+}{
+	{"loong64", machineClass{elf.EM_LOONGARCH, elf.ELFCLASS64}},
+}
+
+// machines maps a GOARCH-style architecture to the ELF machine and class
+// its executables carry: the target table's rows, so a new target is an
+// image platform too, then imageOnlyArchs. archOrder is the same keys in
+// that order, for messages.
+var machines, archOrder = func() (map[string]machineClass, []string) {
+	m := map[string]machineClass{}
+	var order []string
+	add := func(arch string, mc machineClass) {
+		if _, ok := m[arch]; !ok {
+			order = append(order, arch)
+		}
+		m[arch] = mc
+	}
+	for _, t := range toolchains.Targets() {
+		add(t.GOARCH, machineClass{t.Machine, t.Class})
+	}
+	for _, x := range imageOnlyArchs {
+		add(x.arch, x.mc)
+	}
+	return m, order
+}()
 
 // ParsePlatform reads OS/ARCH[/VARIANT], e.g. linux/arm64 or linux/arm/v7.
 func ParsePlatform(s string) (v1.Platform, error) {
@@ -47,7 +67,7 @@ func ParsePlatform(s string) (v1.Platform, error) {
 }
 
 func knownArchs() string {
-	return "amd64, arm64, arm, riscv64, 386, ppc64le, s390x, mips64le, loong64"
+	return strings.Join(archOrder, ", ")
 }
 
 // PlatformOf names the platform of an ELF machine (linux/amd64, ...). An
