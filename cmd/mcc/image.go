@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/fetch"
 	"github.com/mcc-build/mcc/internal/image"
+	"github.com/mcc-build/mcc/internal/userfile"
 	"github.com/mcc-build/mcc/sysroots"
 	"github.com/mcc-build/mcc/toolchains"
 )
@@ -28,20 +31,25 @@ Usage:
 
 Puts a static executable in a FROM scratch OCI image: the file at /app/NAME
 (the entrypoint), /etc/passwd and /etc/group with root and nonroot (65532),
-/tmp, CA certificates from Debian's pinned ca-certificates package, optionally
-/usr/share/zoneinfo from the pinned tzdata package, and an SPDX SBOM at
+/tmp, CA certificates (Mozilla's root store from the pinned Go module
+golang.org/x/crypto/x509roots/fallback; roots with a distrust date, which a
+PEM bundle cannot express, are left out), optionally /usr/share/zoneinfo from
+the pinned Go SDK's zone data, and an SPDX SBOM at
 /usr/share/sbom/image.spdx.json. It runs as 65532:65532. Several --platform
 give a multi-arch image index; each file must be built for its platform.
 
 The same inputs give the same digest: files, times and order are fixed
 (times from $SOURCE_DATE_EPOCH, else 1970). OUT.tar is a docker-archive
 ('podman load -i OUT.tar'); the SBOM is also written beside it as
-OUT.spdx.json (OUT.OS-ARCH.spdx.json per platform). Outputs are replaced
-atomically: a failed run leaves an existing OUT.tar as it was.
+OUT.spdx.json (OUT.OS-ARCH.spdx.json per platform). Outputs are written
+beside their destination and renamed into place once all are complete: a
+failed run leaves existing outputs as they were. --layout DIR replaces an
+OCI layout or fills a new or empty directory; any other DIR is refused.
 
-The pinned .deb files come from the store or a --mirror; or give them with
---ca-deb/--tzdata-deb ($MCC_CA_DEB, $MCC_TZDATA_DEB). Get them offline with
-  apt-get download ` + "CA_APT TZ_APT" + `
+The pinned module zips are fetched on first use (the store, the local
+mirror, --mirror, then GOPROXY); offline, seed a mirror on a connected
+machine with 'mcc mirror fill DIR' and pass --mirror DIR, or give the files
+with --ca-roots and --zoneinfo.
 
 Examples:
   mcc go build -o out/app ./cmd/app && mcc image -o out/app.tar out/app
@@ -51,29 +59,18 @@ Examples:
   mcc image -o out/app.tar --push 127.0.0.1:5000/app:1.0 out/app
 `
 
-func imageUsageText() string {
-	hint := func(p sysroots.Pin) string {
-		d := strings.SplitN(strings.TrimSuffix(p.File, ".deb"), "_", 3)
-		if len(d) < 2 {
-			return p.File
-		}
-		return d[0] + "=" + d[1]
-	}
-	return strings.Replace(imageUsage, "CA_APT TZ_APT", hint(image.CACertsPin)+" "+hint(image.TzdataPin), 1)
-}
-
 type imageFlags struct {
-	out, layout, push, tag, entrypoint, name   string
-	platforms, env, labels, adds               []string
-	tzdata, noCA, insecure                     bool
-	caDeb, tzDeb, toolchainManifest, sourceDir string
+	out, layout, push, tag, entrypoint, name        string
+	platforms, env, labels, adds                    []string
+	tzdata, noCA, insecure                          bool
+	caRoots, zoneinfo, toolchainManifest, sourceDir string
 }
 
 func runImage(ctx context.Context, a *app, args []string) error {
 	var f imageFlags
 	fs := newFlags("image")
 	fs.StringVarP(&f.out, "output", "o", "", "write a docker-archive to `OUT.tar` (podman load -i OUT.tar)")
-	fs.StringVar(&f.layout, "layout", "", "also write an OCI image layout to `DIR` (replaced as a whole)")
+	fs.StringVar(&f.layout, "layout", "", "also write an OCI image layout to `DIR` (a new or empty directory, or a layout to replace)")
 	fs.StringVar(&f.push, "push", "", "also push to `REF` (HOST[:PORT]/REPO[:TAG]); loopback registries use plain HTTP")
 	fs.StringArrayVar(&f.platforms, "platform", nil, "`OS/ARCH=FILE`: the executable for one platform; repeat for an image index")
 	fs.StringVar(&f.tag, "tag", "", "image `NAME[:TAG]` in the archive and layout (default: FILE's name:latest)")
@@ -82,21 +79,19 @@ func runImage(ctx context.Context, a *app, args []string) error {
 	fs.StringArrayVar(&f.env, "env", nil, "add `KEY=VALUE` to the image's environment (repeatable)")
 	fs.StringArrayVar(&f.labels, "label", nil, "add label `KEY=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.adds, "add", nil, "add a file: `/PATH=SRC` copies SRC to /PATH in the image (repeatable), e.g. /etc/hosts=hosts")
-	fs.BoolVar(&f.tzdata, "tzdata", false, "add /usr/share/zoneinfo from the pinned tzdata package")
+	fs.BoolVar(&f.tzdata, "tzdata", false, "add /usr/share/zoneinfo from the pinned Go SDK's zone data")
 	fs.BoolVar(&f.noCA, "no-ca-certs", false, "leave out the CA certificates")
-	fs.StringVar(&f.caDeb, "ca-deb", os.Getenv("MCC_CA_DEB"), "the pinned ca-certificates .deb `FILE` (default: from the store or a mirror)")
-	fs.StringVar(&f.tzDeb, "tzdata-deb", os.Getenv("MCC_TZDATA_DEB"), "the pinned tzdata .deb `FILE` (default: from the store or a mirror)")
+	fs.StringVar(&f.caRoots, "ca-roots", "", "the pinned ca-roots module zip `FILE` (default: fetched on first use)")
+	fs.StringVar(&f.zoneinfo, "zoneinfo", "", "the pinned zoneinfo module zip (Go SDK) `FILE`; implies --tzdata (default: fetched on first use)")
 	fs.StringVar(&f.toolchainManifest, "toolchain-manifest", "", "JSON `FILE` listing the toolchain components that built the binaries, for the SBOM")
 	fs.StringVar(&f.sourceDir, "source-dir", "", "git checkout `DIR` to take revision and source labels from when the binary's Go build info has none")
 	fs.BoolVar(&f.insecure, "insecure-registry", false, "push over plain HTTP to a non-loopback registry")
-	if err := a.parse(fs, imageUsageText(), args); err != nil {
+	if err := a.parse(fs, imageUsage, args); err != nil {
 		return err
 	}
-	// Naming a tzdata package on the command line asks for tzdata; the
-	// environment variable only says where it is.
-	f.tzdata = f.tzdata || fs.Changed("tzdata-deb")
+	f.tzdata = f.tzdata || f.zoneinfo != ""
 
-	opts, err := a.imageOptions(ctx, &f, fs.Args())
+	opts, inputs, err := a.imageOptions(&f, fs.Args())
 	if err != nil {
 		return err
 	}
@@ -110,13 +105,11 @@ func runImage(ctx context.Context, a *app, args []string) error {
 		}
 		f.tag = image.DefaultTag(n)
 	}
-	if f.out != "" {
-		// Like go build -o, create the output's directory; CheckWritable
-		// then says clearly when that is impossible.
-		_ = os.MkdirAll(filepath.Dir(f.out), 0o755)
-		if err := image.CheckWritable(f.out); err != nil {
-			return err
-		}
+	if err := checkImageOutputs(&f, inputs); err != nil {
+		return err
+	}
+	if err := a.imagePins(ctx, &f, opts); err != nil {
+		return err
 	}
 
 	built, err := image.Build(ctx, *opts)
@@ -127,32 +120,15 @@ func runImage(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	res := imageResult{Digest: digest.String(), Tag: f.tag}
+	res := imageResult{Digest: digest.String(), Tag: f.tag, Output: f.out, Layout: f.layout}
 	for _, p := range built.Platforms {
 		res.Platforms = append(res.Platforms, imagePlatform{
 			Platform: p.Platform.OS + "/" + p.Platform.Architecture + variantSuffix(p.Platform), Digest: p.Digest.String(), Binary: p.Binary,
 		})
 	}
-	if f.out != "" {
-		if err := image.WriteArchive(f.out, built, f.tag); err != nil {
-			return err
-		}
-		res.Output = f.out
-		if res.SBOM, err = image.WriteSBOMs(f.out, built); err != nil {
-			return err
-		}
-	}
-	if f.layout != "" {
-		_ = os.MkdirAll(filepath.Dir(filepath.Clean(f.layout)), 0o755)
-		if err := image.WriteLayout(f.layout, built, f.tag); err != nil {
-			return err
-		}
-		res.Layout = f.layout
-		if f.out == "" {
-			if res.SBOM, err = image.WriteSBOMs(strings.TrimSuffix(f.layout, "/"), built); err != nil {
-				return err
-			}
-		}
+	res.SBOM, err = image.Write(built, image.Outputs{Archive: f.out, Layout: f.layout, Tag: f.tag, Inputs: inputs})
+	if err != nil {
+		return err
 	}
 	if f.push != "" {
 		if _, err := image.Push(ctx, f.push, built, image.PushOptions{Insecure: f.insecure}); err != nil {
@@ -215,10 +191,50 @@ func tagPart(tag string) string {
 	return "latest"
 }
 
-// imageOptions turns the flags into image.Options; it finds the pinned
-// packages but reads no binary (Build checks those).
-func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (*image.Options, error) {
-	o := &image.Options{}
+// imageOptions turns the flags into image.Options and lists the files the
+// user named as inputs (no output may be one of them). It fetches nothing;
+// inputs that are not regular files (a FIFO would block forever) are
+// refused here, before anything opens them.
+func (a *app) imageOptions(f *imageFlags, files []string) (*image.Options, []string, error) {
+	bins, err := a.imageBinaries(f, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := &image.Options{Binaries: bins, Name: f.name, Env: f.env, SourceDir: f.sourceDir}
+	if err := imageConfig(f, o); err != nil {
+		return nil, nil, err
+	}
+	var inputs []string
+	for _, b := range bins {
+		if _, err := os.Stat(b.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, badinput.Errorf("executable %s: no such file: build it first, e.g. 'mcc go build -o %s .'", b.Path, b.Path)
+		}
+		inputs = append(inputs, b.Path)
+	}
+	for _, x := range o.Files {
+		inputs = append(inputs, x.Source)
+	}
+	for _, p := range []string{f.toolchainManifest, f.caRoots, f.zoneinfo} {
+		if p != "" {
+			inputs = append(inputs, p)
+		}
+	}
+	if err := userfile.CheckInputs(inputs...); err != nil {
+		return nil, nil, err
+	}
+	if o.Created, err = image.SourceDateEpoch(); err != nil {
+		return nil, nil, err
+	}
+	if f.toolchainManifest != "" {
+		o.Toolchain, err = readToolchainManifest(f.toolchainManifest)
+	} else {
+		o.Toolchain, err = toolchainComponents(o.Binaries)
+	}
+	return o, inputs, err
+}
+
+// imageBinaries reads FILE or the --platform OS/ARCH=FILE flags.
+func (a *app) imageBinaries(f *imageFlags, files []string) ([]image.Binary, error) {
 	switch {
 	case len(f.platforms) > 0 && len(files) > 0:
 		return nil, usagef("mcc image: give either FILE or --platform OS/ARCH=FILE, not both (see mcc image --help)")
@@ -233,8 +249,9 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 			}
 			b.Platform = p
 		}
-		o.Binaries = []image.Binary{b}
+		return []image.Binary{b}, nil
 	case len(f.platforms) > 0:
+		var bins []image.Binary
 		for _, s := range f.platforms {
 			plat, file, ok := strings.Cut(s, "=")
 			if !ok || file == "" {
@@ -244,29 +261,25 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 			if err != nil {
 				return nil, err
 			}
-			o.Binaries = append(o.Binaries, image.Binary{Platform: p, Path: file})
+			bins = append(bins, image.Binary{Platform: p, Path: file})
 		}
-	default:
-		return nil, usagef("mcc image: no executable: give FILE or --platform OS/ARCH=FILE (see mcc image --help)")
+		return bins, nil
 	}
-	for _, b := range o.Binaries {
-		if _, err := os.Stat(b.Path); err != nil {
-			return nil, badinput.Errorf("executable %s: %v: build it first, e.g. 'mcc go build -o %s .'", b.Path, errUnwrap(err), b.Path)
-		}
-	}
+	return nil, usagef("mcc image: no executable: give FILE or --platform OS/ARCH=FILE (see mcc image --help)")
+}
 
-	o.Name = f.name
+// imageConfig reads --entrypoint, --env, --label and --add.
+func imageConfig(f *imageFlags, o *image.Options) error {
 	if f.entrypoint != "" {
 		ep, err := parseEntrypoint(f.entrypoint)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		o.Entrypoint = ep
 	}
-	o.Env = f.env
 	for _, e := range f.env {
 		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-			return nil, usagef("mcc image: --env %q is not KEY=VALUE", e)
+			return usagef("mcc image: --env %q is not KEY=VALUE", e)
 		}
 	}
 	if len(f.labels) > 0 {
@@ -274,7 +287,7 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 		for _, l := range f.labels {
 			k, v, ok := strings.Cut(l, "=")
 			if !ok || k == "" {
-				return nil, usagef("mcc image: --label %q is not KEY=VALUE", l)
+				return usagef("mcc image: --label %q is not KEY=VALUE", l)
 			}
 			o.Labels[k] = v
 		}
@@ -282,30 +295,47 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 	for _, add := range f.adds {
 		dst, src, ok := strings.Cut(add, "=")
 		if !ok || !strings.HasPrefix(dst, "/") || src == "" {
-			return nil, usagef("mcc image: --add %q is not /PATH=SRC: write it like --add /etc/hosts=hosts", add)
+			return usagef("mcc image: --add %q is not /PATH=SRC: write it like --add /etc/hosts=hosts", add)
 		}
 		o.Files = append(o.Files, image.File{Path: dst, Source: src})
 	}
-	var err error
-	if o.Created, err = image.SourceDateEpoch(); err != nil {
-		return nil, err
-	}
-	if f.toolchainManifest != "" {
-		if o.Toolchain, err = readToolchainManifest(f.toolchainManifest); err != nil {
-			return nil, err
-		}
-	} else if o.Toolchain, err = toolchainComponents(o.Binaries); err != nil {
-		return nil, err
-	}
-	// Only when asked: the image must not depend on where mcc runs.
-	o.SourceDir = f.sourceDir
+	return nil
+}
 
+// checkImageOutputs refuses, before any work, outputs that cannot be
+// written or would destroy something: -o that is a directory, unwritable
+// or one of the inputs, and a --layout DIR that holds anything but an OCI
+// layout. Like go build -o, the outputs' directories are created.
+func checkImageOutputs(f *imageFlags, inputs []string) error {
+	if f.out != "" {
+		_ = os.MkdirAll(filepath.Dir(f.out), 0o755)
+		if err := userfile.CheckOutput(f.out, "-o", inputs...); err != nil {
+			return err
+		}
+	}
+	if f.layout != "" {
+		if err := image.CheckLayoutDir(filepath.Clean(f.layout)); err != nil {
+			return err
+		}
+		_ = os.MkdirAll(filepath.Dir(filepath.Clean(f.layout)), 0o755)
+	}
+	return nil
+}
+
+// imagePins sets the pinned module zips the image takes files from: the
+// files given with --ca-roots/--zoneinfo (Build checks them against the
+// pins), else the fetcher's copy, fetched on first use.
+func (a *app) imagePins(ctx context.Context, f *imageFlags, o *image.Options) error {
+	if f.noCA && f.caRoots != "" {
+		return usagef("mcc image: --no-ca-certs and --ca-roots contradict each other: drop one")
+	}
 	var fetcher *fetch.Fetcher
 	pinned := func(given string, pin sysroots.Pin, flag, without string) (string, error) {
 		if given != "" {
 			return given, nil
 		}
 		if fetcher == nil {
+			var err error
 			if fetcher, err = a.fetcher(); err != nil {
 				return "", err
 			}
@@ -313,31 +343,24 @@ func (a *app) imageOptions(ctx context.Context, f *imageFlags, files []string) (
 		r, err := fetcher.Fetch(ctx, pin)
 		if err != nil {
 			if badinput.Is(err) {
-				return "", badinput.Errorf("%v; or get it with 'apt-get download %s' and pass %s FILE%s", err, aptSpec(pin), flag, without)
+				return "", badinput.Errorf("%v; or pass the pinned file with %s FILE%s", err, flag, without)
 			}
 			return "", err
 		}
 		return r.Path, nil
 	}
+	var err error
 	if !f.noCA {
-		if o.CACertsDeb, err = pinned(f.caDeb, image.CACertsPin, "--ca-deb", " (or --no-ca-certs)"); err != nil {
-			return nil, err
+		if o.CARoots, err = pinned(f.caRoots, image.CARootsPin, "--ca-roots", " (or leave CA certificates out with --no-ca-certs)"); err != nil {
+			return err
 		}
 	}
 	if f.tzdata {
-		if o.TzdataDeb, err = pinned(f.tzDeb, image.TzdataPin, "--tzdata-deb", ""); err != nil {
-			return nil, err
+		if o.Zoneinfo, err = pinned(f.zoneinfo, image.ZoneinfoPin, "--zoneinfo", " (or drop --tzdata)"); err != nil {
+			return err
 		}
 	}
-	return o, nil
-}
-
-func aptSpec(p sysroots.Pin) string {
-	d := strings.SplitN(strings.TrimSuffix(p.File, ".deb"), "_", 3)
-	if len(d) < 2 {
-		return p.Name
-	}
-	return d[0] + "=" + d[1]
+	return nil
 }
 
 func errUnwrap(err error) error {

@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mcc-build/mcc/internal/image/imagetest"
 	"github.com/mcc-build/mcc/internal/testenv"
@@ -25,9 +30,8 @@ func mcc(t *testing.T, args ...string) (int, string, string) {
 
 func TestImageBadInputExits2(t *testing.T) {
 	t.Setenv("MCC_CACHE", t.TempDir())
-	t.Setenv("MCC_MIRROR", "") // "no pinned CA package" must find none
-	t.Setenv("MCC_CA_DEB", "")
-	t.Setenv("MCC_TZDATA_DEB", "")
+	t.Setenv("MCC_MIRROR", "") // "no pinned CA roots" must find none
+	t.Setenv("MCC_MIRROR_DIR", t.TempDir())
 	dir := t.TempDir()
 	amd64 := imagetest.BuildHello(t, filepath.Join(dir, "amd64"), "amd64")
 	text := filepath.Join(dir, "notes.txt")
@@ -64,8 +68,11 @@ func TestImageBadInputExits2(t *testing.T) {
 		{"unwritable output", []string{"image", "--no-ca-certs", "-o", filepath.Join(text, "x.tar"), amd64}, []string{"cannot write", "writable directory"}},
 		{"output is a directory", []string{"image", "--no-ca-certs", "-o", dir, amd64}, []string{"is a directory"}},
 		{"unreachable registry", []string{"image", "--no-ca-certs", "--push", closed + "/x/hello:1", amd64}, []string{"cannot reach registry", closed}},
-		{"no pinned CA package", []string{"--offline", "image", "-o", out, amd64}, []string{"ca-certificates", "apt-get download ca-certificates=", "--ca-deb"}},
-		{"wrong CA package", []string{"image", "--ca-deb", text, "-o", out, amd64}, []string{"sha256", "apt-get download ca-certificates="}},
+		{"no pinned CA roots", []string{"--offline", "image", "-o", out, amd64}, []string{"pin ca-roots", "mcc mirror fill DIR", "--ca-roots FILE", "--no-ca-certs"}},
+		{"no pinned zoneinfo", []string{"--offline", "image", "--no-ca-certs", "--tzdata", "-o", out, amd64}, []string{"pin zoneinfo", "mcc mirror fill DIR", "--zoneinfo FILE"}},
+		{"wrong CA roots", []string{"image", "--ca-roots", text, "-o", out, amd64}, []string{"pin ca-roots", "is not the pinned", "bytes"}},
+		{"wrong zoneinfo", []string{"image", "--no-ca-certs", "--zoneinfo", text, "-o", out, amd64}, []string{"pin zoneinfo", "is not the pinned"}},
+		{"no CA and CA roots", []string{"image", "--no-ca-certs", "--ca-roots", text, "-o", out, amd64}, []string{"contradict"}},
 		{"bad entrypoint", []string{"image", "--no-ca-certs", "-o", out, "--entrypoint", "[oops", amd64}, []string{"JSON array"}},
 		{"bad tag", []string{"image", "--no-ca-certs", "-o", out, "--tag", "Has Spaces", amd64}, []string{"not an image name"}},
 	}
@@ -100,7 +107,7 @@ func TestImageBadInputExits2(t *testing.T) {
 
 func TestImageSameDigestFromDifferentDirectories(t *testing.T) {
 	testenv.Integration(t)
-	ca, tz := imagetest.PinnedDebs(t)
+	ca, tz := imagetest.PinnedInputs(t)
 	t.Setenv("MCC_CACHE", t.TempDir())
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 	type result struct {
@@ -115,7 +122,7 @@ func TestImageSameDigestFromDifferentDirectories(t *testing.T) {
 		arm64 := imagetest.BuildHello(t, filepath.Join(d, "arm64"), "arm64")
 		t.Chdir(d)
 		code, stdout, stderr := mcc(t, "--json", "image", "-o", "out/hello.tar", "--layout", "out/layout", "--tzdata",
-			"--ca-deb", ca, "--tzdata-deb", tz, "--tag", "hello:1",
+			"--ca-roots", ca, "--zoneinfo", tz, "--tag", "hello:1",
 			"--platform", "linux/amd64="+amd64, "--platform", "linux/arm64="+arm64)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
@@ -151,5 +158,173 @@ func TestImageSameDigestFromDifferentDirectories(t *testing.T) {
 	}
 	if !bytes.Equal(sboms[0], sboms[1]) || !bytes.Contains(sboms[0], []byte(`"SPDX-2.3"`)) {
 		t.Fatal("the SBOMs differ between directories, or are not SPDX")
+	}
+}
+
+// snapshot records every file and directory under dir: kind, mode and content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Lstat(p)
+		v := fi.Mode().String()
+		if fi.Mode().IsRegular() {
+			b, _ := os.ReadFile(p)
+			v += " " + string(b)
+		}
+		m[p] = v
+		return nil
+	})
+	return m
+}
+
+// TestImageNeverDestroysUserFiles is issue 9's class 1 (and 3, FIFOs) for
+// mcc image: each refusal exits 2 with one line and leaves every file as it
+// was, nothing added; a FIFO never blocks.
+func TestImageNeverDestroysUserFiles(t *testing.T) {
+	t.Setenv("MCC_CACHE", t.TempDir())
+	t.Setenv("MCC_MIRROR", "")
+	t.Setenv("MCC_MIRROR_DIR", t.TempDir())
+	hello := imagetest.BuildHello(t, t.TempDir(), "amd64")
+	helloBytes, _ := os.ReadFile(hello)
+
+	// Each case runs in a fresh directory holding bin (the program), add.txt
+	// and a FIFO; setup adds what the case needs.
+	cases := []struct {
+		name  string
+		setup func(d string)
+		args  []string // relative to the case directory
+		want  []string
+	}{
+		{"layout dir with user files", func(d string) { mkfile(t, d, "lay/notes.txt", "mine") },
+			[]string{"--layout", "lay", "bin"}, []string{"not an OCI layout", "no oci-layout file", "new or empty directory"}},
+		{"layout with a stray file", func(d string) {
+			mkfile(t, d, "lay/oci-layout", `{"imageLayoutVersion":"1.0.0"}`)
+			mkfile(t, d, "lay/index.json", "{}")
+			mkfile(t, d, "lay/blobs/sha256/README", "mine")
+		}, []string{"--layout", "lay", "bin"}, []string{"blobs/sha256/README", "not part of an OCI layout"}},
+		{"layout is a file", func(d string) { mkfile(t, d, "lay", "mine") },
+			[]string{"--layout", "lay", "bin"}, []string{"is a file"}},
+		{"layout is a symlink", func(d string) { os.Mkdir(filepath.Join(d, "real"), 0o755); os.Symlink("real", filepath.Join(d, "lay")) },
+			[]string{"--layout", "lay", "bin"}, []string{"symbolic link"}},
+		{"output is the binary", nil, []string{"-o", "bin", "bin"}, []string{"also the input", "give another -o"}},
+		{"output is a hard link to the binary", func(d string) { os.Link(filepath.Join(d, "bin"), filepath.Join(d, "link")) },
+			[]string{"-o", "link", "bin"}, []string{"also the input"}},
+		{"output is an added file", nil, []string{"-o", "add.txt", "--add", "/etc/x=add.txt", "bin"}, []string{"also the input"}},
+		{"output is the toolchain manifest", func(d string) { mkfile(t, d, "tc.json", `{"components":[]}`) },
+			[]string{"-o", "tc.json", "--toolchain-manifest", "tc.json", "bin"}, []string{"also the input"}},
+		{"SBOM beside the output is an input", func(d string) { mkfile(t, d, "img.spdx.json", "mine") },
+			[]string{"-o", "img.tar", "--add", "/etc/x=img.spdx.json", "bin"}, []string{"img.spdx.json is also the input"}},
+		{"output is a directory", func(d string) { os.Mkdir(filepath.Join(d, "out"), 0o755) },
+			[]string{"-o", "out", "bin"}, []string{"is a directory", "-o"}},
+		{"output under a file", nil, []string{"-o", "add.txt/img.tar", "bin"}, []string{"cannot write", "writable directory"}},
+		{"binary is a FIFO", nil, []string{"-o", "img.tar", "fifo"}, []string{"named pipe", "regular file"}},
+		{"binary is a directory", func(d string) { os.Mkdir(filepath.Join(d, "dir"), 0o755) },
+			[]string{"-o", "img.tar", "dir"}, []string{"is a directory"}},
+		{"added file is a FIFO", nil, []string{"-o", "img.tar", "--add", "/etc/x=fifo", "bin"}, []string{"named pipe"}},
+		{"toolchain manifest is a FIFO", nil, []string{"-o", "img.tar", "--toolchain-manifest", "fifo", "bin"}, []string{"named pipe"}},
+		{"CA roots are a FIFO", nil, []string{"-o", "img.tar", "--ca-roots", "fifo", "bin"}, []string{"named pipe"}},
+		{"zoneinfo is a FIFO", nil, []string{"-o", "img.tar", "--zoneinfo", "fifo", "bin"}, []string{"named pipe"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := t.TempDir()
+			mkfile(t, d, "bin", string(helloBytes))
+			os.Chmod(filepath.Join(d, "bin"), 0o755)
+			mkfile(t, d, "add.txt", "mine")
+			if err := syscall.Mkfifo(filepath.Join(d, "fifo"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if c.setup != nil {
+				c.setup(d)
+			}
+			t.Chdir(d)
+			before := snapshot(t, d)
+			args := append([]string{"image"}, c.args...)
+			if !slices.Contains(args, "--ca-roots") && !slices.Contains(args, "--zoneinfo") {
+				args = append([]string{"image", "--no-ca-certs"}, c.args...)
+			}
+			code, stderr := mccWithin(t, 20*time.Second, args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", code, stderr)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.HasPrefix(stderr, "mcc: ") {
+				t.Errorf("stderr is not one 'mcc: ...' line: %q", stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not say %q", stderr, w)
+				}
+			}
+			if after := snapshot(t, d); !maps.Equal(before, after) {
+				t.Errorf("a refused run changed the directory:\nbefore %v\nafter  %v", before, after)
+			}
+		})
+	}
+}
+
+// mccWithin runs mcc and fails the test if it does not end in time (an
+// input opened before it was checked would block forever).
+func mccWithin(t *testing.T, d time.Duration, args ...string) (int, string) {
+	t.Helper()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, &out, &errb)
+		done <- result{code, errb.String()}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.stderr
+	case <-time.After(d):
+		t.Fatalf("mcc %v still runs after %v", args, d)
+	}
+	return 0, ""
+}
+
+func mkfile(t *testing.T, dir, rel, content string) {
+	imagetest.WriteFile(t, filepath.Join(dir, rel), content)
+}
+
+// TestImageLayoutReplacesOnlyLayouts: --layout fills a new or empty
+// directory and replaces a layout mcc wrote, with nothing left beside it.
+func TestImageLayoutReplacesOnlyLayouts(t *testing.T) {
+	t.Setenv("MCC_CACHE", t.TempDir())
+	d := t.TempDir()
+	bin := imagetest.BuildHello(t, d, "amd64")
+	os.Mkdir(filepath.Join(d, "empty"), 0o755)
+	t.Chdir(d)
+	var indexes []string
+	for _, lay := range []string{"empty", "new/lay", "new/lay"} { // the last replaces the second
+		code, stdout, stderr := mcc(t, "image", "--no-ca-certs", "--layout", lay, "--tag", "hello:1", bin)
+		if code != 0 {
+			t.Fatalf("--layout %s: exit %d %s", lay, code, stderr)
+		}
+		if !strings.Contains(stdout, "wrote "+lay+" (OCI layout") {
+			t.Errorf("stdout %q does not name the layout", stdout)
+		}
+		idx, err := os.ReadFile(filepath.Join(lay, "index.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexes = append(indexes, string(idx))
+	}
+	if indexes[0] != indexes[1] || indexes[1] != indexes[2] {
+		t.Fatal("the same image gave different layouts")
+	}
+	for _, dir := range []string{d, filepath.Join(d, "new")} {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") {
+				t.Errorf("left behind %s in %s", e.Name(), dir)
+			}
+		}
 	}
 }

@@ -11,13 +11,13 @@ import (
 
 // BenchmarkImage times what `mcc image -o OUT.tar` does for a ~6 MB static
 // binary (a net/http server built with -s -w): build the image (read and
-// check the ELF, read the pinned packages, tar, gzip, hash) and write the
+// check the ELF, read the pinned module zips, tar, gzip, hash) and write the
 // docker-archive atomically. It reports the compressed layer and the
 // archive's size.
 //
 //	go test -run '^$' -bench BenchmarkImage -benchtime 20x ./internal/image/
 func BenchmarkImage(b *testing.B) {
-	ca, tz := imagetest.PinnedDebs(b)
+	ca, tz := imagetest.PinnedInputs(b)
 	dir := b.TempDir()
 	bin := imagetest.BuildGo(b, dir, "amd64", "server", imagetest.ServerSource, "-ldflags=-s -w")
 	fi, _ := os.Stat(bin)
@@ -25,8 +25,8 @@ func BenchmarkImage(b *testing.B) {
 		name string
 		o    Options
 	}{
-		{"ca-certs", Options{CACertsDeb: ca}},
-		{"ca-certs+tzdata", Options{CACertsDeb: ca, TzdataDeb: tz}},
+		{"ca-certs", Options{CARoots: ca}},
+		{"ca-certs+tzdata", Options{CARoots: ca, Zoneinfo: tz}},
 		{"bare", Options{}},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -1,7 +1,7 @@
 // Package image assembles reproducible FROM scratch OCI images around
 // static executables: the binary, /etc/passwd and /etc/group with a nonroot
-// user (65532), /tmp, CA certificates and optionally tzdata from pinned
-// Debian packages, and an SPDX SBOM. Same inputs give the same digest.
+// user (65532), /tmp, CA certificates and optionally zone data from pinned
+// Go module zips, and an SPDX SBOM. Same inputs give the same digest.
 package image
 
 import (
@@ -9,8 +9,10 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/elfcheck"
+	"github.com/mcc-build/mcc/internal/userfile"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
@@ -82,11 +85,12 @@ type Options struct {
 	// Files are extra files in every image.
 	Files []File
 
-	// CACertsDeb is the pinned ca-certificates .deb (CACertsPin); empty
-	// means no CA certificates (the CLI requires --no-ca-certs for that).
-	CACertsDeb string
-	// TzdataDeb is the pinned tzdata .deb (TzdataPin); empty means none.
-	TzdataDeb string
+	// CARoots is the pinned x509roots/fallback module zip (CARootsPin);
+	// empty means no CA certificates (the CLI requires --no-ca-certs).
+	CARoots string
+	// Zoneinfo is the pinned Go SDK module zip (ZoneinfoPin) whose zones
+	// go to /usr/share/zoneinfo; empty means none.
+	Zoneinfo string
 
 	// Created is the time stamped on files and the config; the zero value
 	// means the Unix epoch. See SourceDateEpoch.
@@ -248,6 +252,13 @@ func checkBinary(bin Binary, allowDynamic bool) (v1.Platform, error) {
 // elfMagic refuses files that do not start like ELF, short ones included
 // (debug/elf reports those as a bare EOF).
 func elfMagic(p string) error {
+	// Stat before opening: a FIFO given as the binary would block forever.
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return badinput.Errorf("executable %s: no such file: build it first, e.g. 'mcc go build -o %s .'", p, p)
+	}
+	if err := userfile.CheckInput(p); err != nil {
+		return err
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return badinput.Errorf("executable %s: %v: build it first", p, unwrapPath(err))
@@ -277,30 +288,9 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 			return nil, nil, err
 		}
 	}
-	var pins []pinUse
-	if o.CACertsDeb != "" {
-		es, err := caCertEntries(o.CACertsDeb)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, e := range es {
-			if err := add(e); err != nil {
-				return nil, nil, err
-			}
-		}
-		pins = append(pins, pinUse{Pin: CACertsPin, Label: "mcc.ca-certificates"})
-	}
-	if o.TzdataDeb != "" {
-		es, err := tzdataEntries(o.TzdataDeb)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, e := range es {
-			if err := add(e); err != nil {
-				return nil, nil, err
-			}
-		}
-		pins = append(pins, pinUse{Pin: TzdataPin, Label: "mcc.tzdata"})
+	pins, err := pinnedEntries(o, add)
+	if err != nil {
+		return nil, nil, err
 	}
 	given := map[string]bool{}
 	for _, f := range o.Files {
@@ -309,7 +299,9 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 		}
 		data := f.Data
 		if f.Source != "" {
-			var err error
+			if err := userfile.CheckInput(f.Source); err != nil {
+				return nil, nil, badinput.Errorf("extra file: %v", err)
+			}
 			if data, err = os.ReadFile(f.Source); err != nil {
 				return nil, nil, badinput.Errorf("reading extra file %s: %v", f.Source, err)
 			}
@@ -339,10 +331,62 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 	return t, pins, nil
 }
 
-// pinUse is a pinned package that went into the image.
+// pinUse is a pinned module zip that files in the image came from.
 type pinUse struct {
-	Pin   sysroots.Pin
-	Label string
+	Pin    sysroots.Pin
+	Holds  string            // what the image has from it, for the SBOM
+	Labels map[string]string // image labels saying so
+}
+
+// pinnedEntries adds the files the pinned module zips give (CA roots, zone
+// data) and says which pins went in.
+func pinnedEntries(o Options, add func(Entry) error) ([]pinUse, error) {
+	var pins []pinUse
+	var es []Entry
+	if o.CARoots != "" {
+		ca, err := readCARoots(o.CARoots)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, ca.Entries...)
+		pins = append(pins, caRootsUse(ca))
+	}
+	if o.Zoneinfo != "" {
+		zs, err := readZoneinfo(o.Zoneinfo)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, zs...)
+		pins = append(pins, pinUse{
+			Pin: ZoneinfoPin,
+			Holds: fmt.Sprintf("%d zone files at %s: the IANA time zone database as %s ships it (%s; Go does not record the tz release), license at %s",
+				len(zs)-1, ZoneinfoDir, ZoneinfoPin.Version, zoneinfoPath, ZoneinfoLicense),
+			Labels: map[string]string{"mcc." + ZoneinfoPin.Name: pinLabel(ZoneinfoPin)},
+		})
+	}
+	for _, e := range es {
+		if err := add(e); err != nil {
+			return nil, err
+		}
+	}
+	return pins, nil
+}
+
+func caRootsUse(ca *caRoots) pinUse {
+	u := pinUse{
+		Pin:    CARootsPin,
+		Holds:  fmt.Sprintf("%d root certificates in %s (Mozilla's root store), license at %s", ca.Kept, CACertsFile, CARootsLicense),
+		Labels: map[string]string{"mcc." + CARootsPin.Name: pinLabel(CARootsPin)},
+	}
+	if len(ca.LeftOut) > 0 {
+		var names []string
+		for _, r := range ca.LeftOut {
+			names = append(names, oneLine(r.CN)+" (distrustAfter "+r.DistrustAfter+")")
+		}
+		u.Holds += fmt.Sprintf("; left out %d constrained roots a PEM bundle cannot express: %s", len(names), strings.Join(names, "; "))
+		u.Labels["mcc."+CARootsPin.Name+".left-out"] = strings.Join(names, "; ")
+	}
+	return u
 }
 
 func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error) {
@@ -405,7 +449,9 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 		labels["org.opencontainers.image.version"] = info.Version
 	}
 	for _, p := range pins {
-		labels[p.Label] = pinLabel(p.Pin)
+		for k, v := range p.Labels {
+			labels[k] = v
+		}
 	}
 	for k, v := range o.Labels {
 		labels[k] = v
@@ -416,7 +462,7 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 		entry = []string{inImage}
 	}
 	env := []string{"PATH=" + o.InstallDir + ":/usr/local/bin:/usr/bin:/bin"}
-	if o.CACertsDeb != "" {
+	if o.CARoots != "" {
 		env = append(env, "SSL_CERT_FILE="+CACertsFile)
 	}
 	env = append(env, o.Env...)

@@ -133,7 +133,7 @@ func TestBuildImageShape(t *testing.T) {
 	if cf.Config.Labels["org.opencontainers.image.created"] != "2009-02-13T23:31:30Z" || cf.Config.Labels["x"] != "y" {
 		t.Errorf("labels %v", cf.Config.Labels)
 	}
-	if _, ok := cf.Config.Labels["mcc.ca-certificates"]; ok {
+	if _, ok := cf.Config.Labels["mcc.ca-roots"]; ok {
 		t.Error("CA label set without CA certificates")
 	}
 	if strings.Join(cf.Config.Env, " ") != "PATH=/app:/usr/local/bin:/usr/bin:/bin A=B" {
@@ -213,23 +213,31 @@ func readAll(t *testing.T, r interface{ Read([]byte) (int, error) }) []byte {
 	}
 }
 
-func TestBuildWithPinnedPackagesIsStable(t *testing.T) {
-	ca, tz := imagetest.PinnedDebs(t)
+func TestBuildWithPinnedInputsIsStable(t *testing.T) {
+	ca, tz := imagetest.PinnedInputs(t)
 	bin := imagetest.BuildHello(t, t.TempDir(), "amd64")
 	var digests []v1.Hash
 	for i := 0; i < 2; i++ {
-		b, err := Build(context.Background(), Options{Binaries: []Binary{{Path: bin}}, CACertsDeb: ca, TzdataDeb: tz})
+		b, err := Build(context.Background(), Options{Binaries: []Binary{{Path: bin}}, CARoots: ca, Zoneinfo: tz})
 		if err != nil {
 			t.Fatal(err)
 		}
 		d, _ := b.Digest()
 		digests = append(digests, d)
 		cf, _ := b.Platforms[0].Image.ConfigFile()
-		if cf.Config.Labels["mcc.ca-certificates"] != pinLabel(CACertsPin) || cf.Config.Labels["mcc.tzdata"] != pinLabel(TzdataPin) {
-			t.Fatalf("pin labels %v", cf.Config.Labels)
+		l := cf.Config.Labels
+		if l["mcc.ca-roots"] != pinLabel(CARootsPin) || l["mcc.zoneinfo"] != pinLabel(ZoneinfoPin) {
+			t.Fatalf("pin labels %v", l)
 		}
-		if !strings.Contains(string(b.Platforms[0].SBOM), CACertsPin.SHA256) {
-			t.Fatal("SBOM does not record the CA package digest")
+		if !strings.HasPrefix(l["mcc.ca-roots"], "golang.org/x/crypto/x509roots/fallback@v") || !strings.Contains(l["mcc.ca-roots.left-out"], "distrustAfter") {
+			t.Fatalf("labels %v: want the module and the constrained roots left out", l)
+		}
+		sbom := string(b.Platforms[0].SBOM)
+		mod, ver := pinModule(CARootsPin)
+		for _, w := range []string{CARootsPin.SHA256, ZoneinfoPin.SHA256, "pkg:golang/" + mod + "@" + ver, "pkg:golang/golang.org/toolchain@v0.0.1-" + ZoneinfoPin.Version, "pin ca-roots", "pin zoneinfo", "left out"} {
+			if !strings.Contains(sbom, w) {
+				t.Errorf("SBOM lacks %q", w)
+			}
 		}
 	}
 	if digests[0] != digests[1] {

@@ -31,13 +31,13 @@ import (
 // index) around it, with the pinned CA certificates and tzdata.
 func buildHelloImage(t *testing.T, dir string, goarchs ...string) *Built {
 	t.Helper()
-	ca, tz := imagetest.PinnedDebs(t)
+	ca, tz := imagetest.PinnedInputs(t)
 	var bins []Binary
 	for _, a := range goarchs {
 		d := filepath.Join(dir, a)
 		bins = append(bins, Binary{Platform: v1.Platform{OS: "linux", Architecture: a}, Path: imagetest.BuildHello(t, d, a)})
 	}
-	b, err := Build(context.Background(), Options{Binaries: bins, CACertsDeb: ca, TzdataDeb: tz})
+	b, err := Build(context.Background(), Options{Binaries: bins, CARoots: ca, Zoneinfo: tz})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestSkopeoAcceptsArchiveLayoutAndIndex(t *testing.T) {
 	if err := json.Unmarshal([]byte(run(t, tool(t, "skopeo"), "inspect", "docker-archive:"+tarPath)), &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.Architecture != "amd64" || info.Labels["mcc.ca-certificates"] != pinLabel(CACertsPin) {
+	if info.Architecture != "amd64" || info.Labels["mcc.ca-roots"] != pinLabel(CARootsPin) {
 		t.Fatalf("skopeo inspect of the tar: %+v", info)
 	}
 

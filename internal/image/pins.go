@@ -1,22 +1,27 @@
 package image
 
 import (
-	"bytes"
+	"archive/zip"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
-	"net/url"
-	"path"
-	"sort"
+	"io"
+	"os"
 	"strings"
 
+	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/userfile"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
-// The pinned Debian packages an image may hold (sysroots/cacerts.json and
-// sysroots/tzdata.json). fetch.Fetcher gets them into the store; Build
-// reads them from the paths it is given and checks them against the pins.
+// The pinned Go module zips an image may take files from (sysroots/image.json):
+// Mozilla's root store as golang.org/x/crypto/x509roots/fallback carries it,
+// and the zone data of the pinned Go SDK. fetch.Fetcher gets them into the
+// store; Build reads them from the paths it is given and checks them against
+// the pins, so a file given by hand is held to the same bytes.
 var (
-	CACertsPin = mustPin("ca-roots")
-	TzdataPin  = mustPin("zoneinfo")
+	CARootsPin  = mustPin("ca-roots")
+	ZoneinfoPin = mustPin("zoneinfo")
 )
 
 func mustPin(name string) sysroots.Pin {
@@ -27,109 +32,87 @@ func mustPin(name string) sysroots.Pin {
 	return p
 }
 
-// debName is a Debian package's name, version and architecture, read from
-// its pinned file name (NAME_VERSION_ARCH.deb, the archive's convention).
-type debName struct{ Name, Version, Arch string }
-
-func parseDebName(file string) debName {
-	parts := strings.Split(strings.TrimSuffix(file, ".deb"), "_")
-	if len(parts) != 3 {
-		return debName{Name: file}
+// pinModule is the MODULE@VERSION of a pin's gomod: location: the name a
+// module zip's files live under, and what SBOMs and labels call it.
+func pinModule(p sysroots.Pin) (mod, version string) {
+	for _, l := range p.Locations {
+		if kind, rest, err := sysroots.ParseLocation(l); err == nil && kind == sysroots.KindGoMod {
+			i := strings.LastIndex(rest, "@")
+			return rest[:i], rest[i+1:]
+		}
 	}
-	v, err := url.PathUnescape(parts[1]) // epochs are written %3a
-	if err != nil {
-		v = parts[1]
-	}
-	return debName{parts[0], v, parts[2]}
+	panic("pin " + p.Name + " has no gomod: location") // embedded pins: a build defect
 }
 
-// aptHint says how to get a pinned .deb without the internet's help.
-func aptHint(p sysroots.Pin) string {
-	d := parseDebName(p.File)
-	return "apt-get download " + d.Name + "=" + d.Version
-}
-
-// pinLabel is a pin as one label value: NAME VERSION sha256:HEX.
+// pinLabel is a pin as one label value: MODULE@VERSION sha256:HEX.
 func pinLabel(p sysroots.Pin) string {
-	d := parseDebName(p.File)
-	return d.Name + " " + d.Version + " sha256:" + p.SHA256
+	mod, ver := pinModule(p)
+	return mod + "@" + ver + " sha256:" + p.SHA256
 }
 
-// debPURL is the package URL of a Debian 12 binary package.
-func debPURL(p sysroots.Pin) string {
-	d := parseDebName(p.File)
-	return "pkg:deb/debian/" + d.Name + "@" + url.PathEscape(d.Version) + "?arch=" + d.Arch + "&distro=debian-12"
+// pinnedZip is an opened module zip whose bytes are the pin's.
+type pinnedZip struct {
+	*zip.Reader
+	f      *os.File
+	prefix string // MODULE@VERSION/, what every file name starts with
 }
 
-// CACertsFile is where the certificate bundle lives in an image: the path
-// Go's crypto/x509 and OpenSSL look at first on Debian-like systems.
-const CACertsFile = "/etc/ssl/certs/ca-certificates.crt"
+func (z *pinnedZip) Close() error { return z.f.Close() }
 
-// caCertEntries turns the pinned ca-certificates .deb into a PEM bundle:
-// the package's Mozilla certificates concatenated in name order, which is
-// what update-ca-certificates produces from Debian's default config, plus
-// the package's copyright file.
-func caCertEntries(debPath string) ([]Entry, error) {
-	deb, err := openPinned(debPath, CACertsPin)
+// openPinnedZip opens file, refuses it unless its size and sha256 are the
+// pin's, and reads its zip directory. The hash is taken from the same open
+// file the zip is then read from.
+func openPinnedZip(file string, pin sysroots.Pin) (*pinnedZip, error) {
+	fix := "drop the flag to let mcc fetch it, or pass the pinned file " + pin.File + " ('mcc mirror fill DIR' writes it)"
+	if err := userfile.CheckInput(file); err != nil {
+		return nil, badinput.Errorf("pin %s: %v; %s", pin.Name, err, fix)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, badinput.Errorf("pin %s: reading %s: %v; %s", pin.Name, file, unwrapPath(err), fix)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() != pin.Size {
+		err = fmt.Errorf("%d bytes, the pin has %d", fi.Size(), pin.Size)
+	}
+	if err == nil {
+		h := sha256.New()
+		if _, err = io.Copy(h, f); err == nil {
+			if got := hex.EncodeToString(h.Sum(nil)); got != pin.SHA256 {
+				err = fmt.Errorf("sha256 %s, the pin has %s", got, pin.SHA256)
+			}
+		}
+	}
+	var zr *zip.Reader
+	if err == nil {
+		zr, err = zip.NewReader(f, fi.Size())
+	}
+	if err != nil {
+		f.Close()
+		return nil, badinput.Errorf("pin %s: %s is not the pinned %s: %v; %s", pin.Name, file, pin.File, err, fix)
+	}
+	mod, ver := pinModule(pin)
+	return &pinnedZip{Reader: zr, f: f, prefix: mod + "@" + ver + "/"}, nil
+}
+
+// read returns the module file name (relative to the module root), at most
+// max bytes of it.
+func (z *pinnedZip) read(name string, max int64) ([]byte, error) {
+	zf, err := z.find(name)
 	if err != nil {
 		return nil, err
 	}
-	files, err := readDeb(deb, func(p string) bool {
-		return (strings.HasPrefix(p, "/usr/share/ca-certificates/mozilla/") && strings.HasSuffix(p, ".crt")) ||
-			p == "/usr/share/doc/ca-certificates/copyright"
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", debPath, err)
+	if zf.UncompressedSize64 > uint64(max) {
+		return nil, fmt.Errorf("%s in the module zip is %d bytes, more than the %d expected", name, zf.UncompressedSize64, max)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	var bundle bytes.Buffer
-	var out []Entry
-	n := 0
-	for _, f := range files {
-		if path.Ext(f.Path) != ".crt" {
-			out = append(out, Entry{Path: f.Path, Mode: 0o644, Data: f.Data})
-			continue
-		}
-		if f.Linkname != "" {
-			continue
-		}
-		bundle.Write(bytes.TrimRight(f.Data, "\n"))
-		bundle.WriteByte('\n')
-		n++
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%s holds no certificates under /usr/share/ca-certificates/mozilla", debPath)
-	}
-	return append(out, Entry{Path: CACertsFile, Mode: 0o644, Data: bundle.Bytes()}), nil
+	return readZipFile(zf, max)
 }
 
-// tzdataEntries gives /usr/share/zoneinfo from the pinned tzdata .deb,
-// without the right/ (leap second) copies that double its size.
-func tzdataEntries(debPath string) ([]Entry, error) {
-	deb, err := openPinned(debPath, TzdataPin)
-	if err != nil {
-		return nil, err
-	}
-	files, err := readDeb(deb, func(p string) bool {
-		return (strings.HasPrefix(p, "/usr/share/zoneinfo/") && !strings.HasPrefix(p, "/usr/share/zoneinfo/right/")) ||
-			p == "/usr/share/doc/tzdata/copyright"
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", debPath, err)
-	}
-	var out []Entry
-	for _, f := range files {
-		if strings.HasPrefix(f.Linkname, "../right/") || strings.Contains(f.Linkname, "/right/") {
-			continue
+func (z *pinnedZip) find(name string) (*zip.File, error) {
+	for _, zf := range z.File {
+		if zf.Name == z.prefix+name {
+			return zf, nil
 		}
-		e := Entry{Path: f.Path, Mode: 0o644, Linkname: f.Linkname, Data: f.Data}
-		if f.Linkname != "" {
-			e.Mode = 0o777
-		}
-		out = append(out, e)
 	}
-	if len(out) < 100 {
-		return nil, fmt.Errorf("%s holds no zoneinfo files", debPath)
-	}
-	return out, nil
+	return nil, fmt.Errorf("the module zip has no %s", name)
 }

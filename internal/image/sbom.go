@@ -183,13 +183,14 @@ func buildSBOM(in sbomInput) ([]byte, error) {
 		rel(id, "BUILD_TOOL_OF", binID)
 	}
 	for _, u := range in.Pins {
-		d := parseDebName(u.Pin.File)
-		id := spdxID("Package", d.Name)
+		mod, ver := pinModule(u.Pin)
+		id := spdxID("Pin", u.Pin.Name)
 		pkg(spdxPackage{
-			SPDXID: id, Name: d.Name, VersionInfo: d.Version, PrimaryPurpose: "LIBRARY",
-			Checksums:    []spdxChecksum{{"SHA256", u.Pin.SHA256}},
-			Comment:      "files from the Debian package " + u.Pin.File + " (pin " + u.Pin.Name + ")",
-			ExternalRefs: []spdxRef{{"PACKAGE-MANAGER", "purl", debPURL(u.Pin)}},
+			SPDXID: id, Name: mod, VersionInfo: ver, PrimaryPurpose: "LIBRARY",
+			LicenseDeclared: "BSD-3-Clause",
+			Checksums:       []spdxChecksum{{"SHA256", u.Pin.SHA256}},
+			Comment:         "pin " + u.Pin.Name + " (" + u.Pin.Version + "), the module zip " + u.Pin.File + " (go.sum " + u.Pin.H1 + "): " + u.Holds,
+			ExternalRefs:    []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(mod, ver)}},
 		})
 		rel(imageID, "CONTAINS", id)
 	}

@@ -18,9 +18,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/renameio/v2"
@@ -212,55 +209,12 @@ func writeDockerArchive(w io.Writer, b *Built, tags [][]string) error {
 // WriteLayout writes an OCI image layout to dir: index.json names the image
 // (or the image index) with org.opencontainers.image.ref.name = the tag's
 // tag part, as skopeo's and umoci's oci:DIR:TAG expect. Files get 0644 and
-// directories 0755 whatever the umask, and dir is replaced as a whole.
+// directories 0755 whatever the umask. An existing OCI layout at dir is
+// replaced as a whole; an existing directory that holds anything else is
+// refused (see CheckLayoutDir).
 func WriteLayout(dir string, b *Built, tag string) error {
-	t, err := parseTag(tag)
-	if err != nil {
-		return err
-	}
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return badinput.Errorf("layout %s is a file: give a directory name", dir)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return badinput.Errorf("cannot write layout %s: %v: choose a writable directory", dir, unwrapPath(err))
-	}
-	defer os.RemoveAll(tmp)
-
-	ann := map[string]string{"org.opencontainers.image.ref.name": t.tag}
-	var add mutate.Appendable
-	if b.Index != nil {
-		add = b.Index
-	} else {
-		add = b.Platforms[0].Image
-	}
-	top := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: add, Descriptor: v1.Descriptor{Annotations: ann}})
-	if _, err := layout.Write(tmp, top); err != nil {
-		return fmt.Errorf("writing layout %s: %w", dir, err)
-	}
-	if err := normaliseModes(tmp); err != nil {
-		return err
-	}
-	// Swap: move an old layout aside, move the new one in, then drop the old.
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replacing layout %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return fmt.Errorf("replacing layout %s: %w", dir, err)
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
+	_, err := Write(b, Outputs{Layout: dir, Tag: tag, NoSBOM: true})
+	return err
 }
 
 func normaliseModes(root string) error {

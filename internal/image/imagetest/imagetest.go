@@ -1,17 +1,21 @@
 // Package imagetest has what tests of images need: a static test program
-// built for any GOARCH, and the pinned Debian packages (fetched with
-// apt-get download when no mirror has them).
+// built for any GOARCH, and the pinned module zips images take CA roots and
+// zone data from (fetched through GOPROXY by mcc's own fetcher when no
+// mirror has them).
 package imagetest
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/store"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
@@ -82,8 +86,8 @@ func BuildGo(t testing.TB, dir, goarch, name, src string, flags ...string) strin
 	if err := os.MkdirAll(srcDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(srcDir, "go.mod"), "module mcc.test/"+name+"\n\ngo 1.22\n")
-	write(t, filepath.Join(srcDir, "main.go"), src)
+	WriteFile(t, filepath.Join(srcDir, "go.mod"), "module mcc.test/"+name+"\n\ngo 1.22\n")
+	WriteFile(t, filepath.Join(srcDir, "main.go"), src)
 	out := filepath.Join(dir, name)
 	args := append([]string{"build", "-trimpath", "-buildvcs=false", "-o", out}, flags...)
 	cmd := exec.Command(goTool(), append(args, ".")...)
@@ -99,17 +103,75 @@ func goTool() string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
-func write(t testing.TB, p, s string) {
+// WriteFile writes s to p (mode 0644), creating p's directory.
+func WriteFile(t testing.TB, p, s string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
 var (
-	caPin = mustLookup("ca-roots")
-	tzPin = mustLookup("zoneinfo")
+	inputsOnce sync.Once
+	inputs     map[string]string
+	inputsErr  error
 )
+
+// PinnedInputs returns the pinned ca-roots and zoneinfo module zips. It
+// looks in $MCC_TEST_SOURCES (what 'mcc mirror fill' writes, by pin file
+// name), then fetches them with mcc's fetcher into a test store
+// ($MCC_TEST_STORE, else the user cache) from the pins' own locations
+// (GOPROXY). With -short nothing is downloaded: a store that lacks them
+// skips the test. In CI a missing one fails it.
+func PinnedInputs(t testing.TB) (caRoots, zoneinfo string) {
+	t.Helper()
+	pins := []sysroots.Pin{mustLookup("ca-roots"), mustLookup("zoneinfo")}
+	if d := os.Getenv("MCC_TEST_SOURCES"); d != "" {
+		c, z := filepath.Join(d, pins[0].File), filepath.Join(d, pins[1].File)
+		if exists(c) && exists(z) {
+			return c, z
+		}
+	}
+	inputsOnce.Do(func() { inputs, inputsErr = fetchPins(pins, testing.Short()) })
+	if inputsErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(inputsErr)
+		}
+		t.Skip(inputsErr)
+	}
+	return inputs[pins[0].Name], inputs[pins[1].Name]
+}
+
+func fetchPins(pins []sysroots.Pin, offline bool) (map[string]string, error) {
+	dir := os.Getenv("MCC_TEST_STORE")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		dir = filepath.Join(base, "mcc-test", "store")
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	f := &fetch.Fetcher{Store: st, Offline: offline}
+	out := map[string]string{}
+	for _, p := range pins {
+		r, err := f.Fetch(context.Background(), p)
+		if err != nil {
+			if offline {
+				return nil, fmt.Errorf("pin %s not in the test store %s and -short fetches nothing: run once without -short, or set MCC_TEST_SOURCES", p.Name, dir)
+			}
+			return nil, err
+		}
+		out[p.Name] = r.Path
+	}
+	return out, nil
+}
 
 func mustLookup(name string) sysroots.Pin {
 	p, err := sysroots.Lookup(name)
@@ -117,74 +179,6 @@ func mustLookup(name string) sysroots.Pin {
 		panic(err)
 	}
 	return p
-}
-
-// aptSpec is NAME=VERSION from a pinned NAME_VERSION_ARCH.deb.
-func aptSpec(p sysroots.Pin) string {
-	parts := strings.SplitN(strings.TrimSuffix(p.File, ".deb"), "_", 3)
-	return parts[0] + "=" + parts[1]
-}
-
-var (
-	debsOnce sync.Once
-	debsDir  string
-	debsErr  string
-)
-
-// PinnedDebs returns the pinned ca-certificates and tzdata packages. It
-// looks at $MCC_CA_DEB/$MCC_TZDATA_DEB, then $MCC_TEST_SOURCES (make mirror),
-// then a test cache that `apt-get download` fills; in CI a missing one fails.
-func PinnedDebs(t testing.TB) (ca, tz string) {
-	t.Helper()
-	ca, tz = os.Getenv("MCC_CA_DEB"), os.Getenv("MCC_TZDATA_DEB")
-	if ca != "" && tz != "" {
-		return ca, tz
-	}
-	if d := os.Getenv("MCC_TEST_SOURCES"); d != "" {
-		c, z := filepath.Join(d, caPin.File), filepath.Join(d, tzPin.File)
-		if exists(c) && exists(z) {
-			return c, z
-		}
-	}
-	if testing.Short() {
-		// -short runs no network: use the cache only.
-		if base, err := os.UserCacheDir(); err == nil {
-			c, z := filepath.Join(base, "mcc-test", "debs", caPin.File), filepath.Join(base, "mcc-test", "debs", tzPin.File)
-			if exists(c) && exists(z) {
-				return c, z
-			}
-		}
-		t.Skip("pinned .deb files not cached and -short: run without -short once, or set MCC_CA_DEB and MCC_TZDATA_DEB")
-	}
-	debsOnce.Do(func() {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		debsDir = filepath.Join(base, "mcc-test", "debs")
-		if err := os.MkdirAll(debsDir, 0o755); err != nil {
-			debsErr = err.Error()
-			return
-		}
-		for _, p := range []sysroots.Pin{caPin, tzPin} {
-			if exists(filepath.Join(debsDir, p.File)) {
-				continue
-			}
-			cmd := exec.Command("apt-get", "download", aptSpec(p))
-			cmd.Dir = debsDir
-			if b, err := cmd.CombinedOutput(); err != nil {
-				debsErr = "apt-get download " + aptSpec(p) + ": " + err.Error() + ": " + string(b)
-				return
-			}
-		}
-	})
-	if debsErr != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal(debsErr)
-		}
-		t.Skip(debsErr)
-	}
-	return filepath.Join(debsDir, caPin.File), filepath.Join(debsDir, tzPin.File)
 }
 
 func exists(p string) bool {
