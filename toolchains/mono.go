@@ -204,6 +204,9 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 			return nil, badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s: install it with 'apt-get install %s'", b.Target, b.CXXDriver, b.CXXPackage)
 		}
 	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		return nil, badinput.Errorf("the Mono runtime build needs python3 (it runs mono/mini/genmdesc.py): install it with 'apt-get install python3'")
+	}
 	src, err := b.Fetcher.Fetch(ctx, srcPin)
 	if err != nil {
 		return nil, err
@@ -254,6 +257,10 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 	r := &runner{ctx: ctx, dir: srcDir, log: log, env: []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "LC_ALL=C", "TZ=UTC",
 		"SOURCE_DATE_EPOCH=" + strconv.Itoa(monoSourceEpoch)}}
+	// mono/mini's Makefile runs genmdesc.py (it writes the per-CPU
+	// instruction tables) as `python`, which Debian 12 does not have; the
+	// script is Python 3 clean, so it runs under python3, checked in Install.
+	makeVars := []string{"GENMDESC_PRG=python3 $(srcdir)/genmdesc.py $(target_define) $(srcdir)"}
 
 	step := func(msg string, f func() error) error {
 		done := b.Progress.Step(msg)
@@ -294,7 +301,7 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 	}
 	for _, d := range monoDirs {
 		if err := step("mono runtime: make "+d, func() error {
-			return r.run("make", "-C", d, "-j"+strconv.Itoa(jobs))
+			return r.run(append([]string{"make", "-C", d, "-j" + strconv.Itoa(jobs)}, makeVars...)...)
 		}); err != nil {
 			return fmt.Errorf("building Mono %s: %w", d, err)
 		}
