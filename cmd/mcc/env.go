@@ -20,8 +20,10 @@ commands build static binaries for the target:
   eval "$(mcc env --target linux/arm64)"
   go build -o app .
 
-GOFLAGS carries -trimpath and the static link flags; mcc go does the same
-and also checks the binaries it builds.
+GOFLAGS carries -trimpath, the static link flags and -tags=musl (not with
+MCC_MUSL_TAG=0); mcc go does the same and also checks the binaries it
+builds. A -tags on the go command line replaces GOFLAGS' -tags: add musl
+to it yourself (go build -tags musl,yours), or use mcc go, which merges.
 `
 
 func runEnv(ctx context.Context, a *app, args []string) error {
@@ -35,7 +37,7 @@ func runEnv(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	vars := append(t.GoEnv(), "CGO_ENABLED=1", "CC="+tc.CC,
-		"GOFLAGS=-trimpath '-ldflags="+gobuild.StaticLdflags+"'")
+		"GOFLAGS="+gobuild.EnvGoFlags())
 	if t.GOARM == "" {
 		vars = append(vars, "GOARM=")
 	}
