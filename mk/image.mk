@@ -5,9 +5,6 @@
 # it into a private podman store and runs it, then runs the arm64 image's
 # binary under qemu: no Docker engine involved.
 
-# The pinned Debian packages images take CA certificates and tzdata from,
-# named by the pins in sysroots/ (the pins' sha256 is checked when used).
-IMAGE_DEBS   := $(shell sed -n 's/.*"file": *"\([^"]*\.deb\)".*/\1/p' $(CURDIR)/sysroots/cacerts.json $(CURDIR)/sysroots/tzdata.json)
 IMAGE_APP    ?= $(CURDIR)/out/app
 IMAGE_OUT    ?= $(CURDIR)/out/image
 IMAGE_PODMAN := podman --root $(IMAGE_OUT)/podman/storage --runroot $(IMAGE_OUT)/podman/run \
@@ -15,20 +12,12 @@ IMAGE_PODMAN := podman --root $(IMAGE_OUT)/podman/storage --runroot $(IMAGE_OUT)
 IMAGE_RUN    := run --rm --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
 
 DEMO_STEPS += demo-image
-.PHONY: demo-image image-debs
+.PHONY: demo-image
 
-# image-debs fetches the pinned .deb files into the mirror directory with
-# apt (Debian's archive is reachable here; upstream hosts are not). The
-# image tests find them there through MCC_TEST_SOURCES=$(SOURCES).
-image-debs: $(addprefix $(SOURCES)/,$(IMAGE_DEBS))
-$(SOURCES)/%.deb:
-	mkdir -p $(SOURCES)
-	f=$*; name=$${f%%_*}; rest=$${f#*_}; ver=$${rest%_*}; \
-	  cd $(SOURCES) && { apt-get download -q "$$name=$$ver" 2>&1 | grep -v 'unsandboxed' || true; }
-	test -f $@ || { echo "image-debs: could not get $(@F): run 'apt-get update' and retry" >&2; exit 1; }
-mirror: image-debs
-
-demo-image: build image-debs
+# The image's CA roots and zone data are pinned Go module zips (sysroots/
+# image.json) that `make mirror` (mcc mirror fill) put in $(SOURCES); mcc
+# image would fetch them through GOPROXY itself without --mirror.
+demo-image: build
 	@echo "== mcc image: $(IMAGE_APP)-amd64 + $(IMAGE_APP)-arm64 -> one image index"
 	mkdir -p $(IMAGE_OUT)
 	$(MCC) --mirror $(SOURCES) image -o $(IMAGE_OUT)/app.tar --layout $(IMAGE_OUT)/app.oci --tzdata \
