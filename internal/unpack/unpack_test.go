@@ -2,8 +2,6 @@ package unpack
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -19,29 +17,7 @@ type entry struct {
 }
 
 // tarGz writes a generated archive: tests build inputs, not check in blobs.
-func tarGz(t *testing.T, entries []entry) string {
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: e.typ, Linkname: e.link}
-		if e.typ == 0 {
-			h.Typeflag = tar.TypeReg
-		}
-		if h.Typeflag != tar.TypeReg {
-			h.Size = 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(e.body))
-	}
-	tw.Close()
-	gz.Close()
-	p := filepath.Join(t.TempDir(), "a.tar.gz")
-	os.WriteFile(p, buf.Bytes(), 0o644)
-	return p
-}
+func tarGz(t *testing.T, entries []entry) string { return writeArchive(t, "tar.gz", entries) }
 
 func TestArchive(t *testing.T) {
 	tests := []struct {
