@@ -33,6 +33,9 @@ func runDoctor(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, doctorUsage, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	var checks []check
 	add := func(what string, err error, ok string) {
 		c := check{What: what, OK: err == nil, Detail: ok}

@@ -32,6 +32,9 @@ func runEnv(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, envUsage, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	t, tc, err := a.installToolchain(ctx)
 	if err != nil {
 		return err

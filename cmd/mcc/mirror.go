@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcc-build/mcc/internal/mirror"
+	"github.com/mcc-build/mcc/internal/userfile"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
@@ -45,6 +46,10 @@ func runMirror(ctx context.Context, a *app, args []string) error {
 	case fs.NArg() == 1 && fs.Arg(0) == "fill":
 		added, err = a.fillMirror(ctx, *dir)
 	case fs.NArg() >= 2 && fs.Arg(0) == "add":
+		// A FIFO or a device would block the hashing forever: refuse it first.
+		if err := userfile.CheckInputs(fs.Args()[1:]...); err != nil {
+			return err
+		}
 		added, err = mirror.Add(*dir, fs.Args()[1:], *skip)
 	default:
 		return usagef("usage: mcc mirror add FILE... | mcc mirror fill (see mcc mirror --help)")

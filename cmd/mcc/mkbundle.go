@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/mcc-build/mcc/internal/elfcheck"
 	"github.com/mcc-build/mcc/internal/image"
 	"github.com/mcc-build/mcc/internal/mkbundle"
+	"github.com/mcc-build/mcc/internal/userfile"
 	"github.com/mcc-build/mcc/toolchains"
 )
 
@@ -62,101 +62,181 @@ type mkbundleResult struct {
 	Digest     string   `json:"image_digest,omitempty"`
 }
 
+// mkbundleJob is one mkbundle run: the flags, the target and the runtime.
+type mkbundleJob struct {
+	files                                       []string
+	libs                                        []string
+	out, imageOut, tag, libc, runtime, machConf string
+	target                                      toolchains.Target
+}
+
 func runMkbundle(ctx context.Context, a *app, args []string) error {
-	var (
-		out, imageOut, tag, libc, runtime, machineConfig string
-		libs                                             []string
-	)
+	var j mkbundleJob
 	fs := newFlags("mkbundle")
-	fs.StringVarP(&out, "output", "o", "", "write the executable to `OUT` (default: app.exe's name without .exe)")
-	fs.StringVar(&imageOut, "image", "", "also write a FROM scratch image to `OUT.tar` (podman load -i OUT.tar)")
-	fs.StringVar(&tag, "tag", "", "image `NAME[:TAG]` (default: OUT's name:latest)")
-	fs.StringArrayVar(&libs, "lib", nil, "class-library `DIR` searched after app.exe's directory (repeatable; default: Debian's /usr/lib/mono/4.5 and its Facades)")
-	fs.StringVar(&libc, "libc", "musl", "`musl` (one static file) or glibc (Debian's Mono, for programs that dlopen their own native libraries)")
-	fs.StringVar(&runtime, "runtime", "", "use this Mono runtime `FILE` instead of mcc's (it must match the class libraries' Mono version)")
-	fs.StringVar(&machineConfig, "machine-config", "", "embed this machine.config `FILE` (default: "+mkbundle.DefaultMachineConfig+")")
+	fs.StringVarP(&j.out, "output", "o", "", "write the executable to `OUT` (default: app.exe's name without .exe)")
+	fs.StringVar(&j.imageOut, "image", "", "also write a FROM scratch image to `OUT.tar` (podman load -i OUT.tar)")
+	fs.StringVar(&j.tag, "tag", "", "image `NAME[:TAG]` (default: OUT's name:latest)")
+	fs.StringArrayVar(&j.libs, "lib", nil, "class-library `DIR` searched after app.exe's directory (repeatable; default: Debian's /usr/lib/mono/4.5 and its Facades)")
+	fs.StringVar(&j.libc, "libc", "musl", "`musl` (one static file) or glibc (Debian's Mono, for programs that dlopen their own native libraries)")
+	fs.StringVar(&j.runtime, "runtime", "", "use this Mono runtime `FILE` instead of mcc's (it must match the class libraries' Mono version)")
+	fs.StringVar(&j.machConf, "machine-config", "", "embed this machine.config `FILE` (default: "+mkbundle.DefaultMachineConfig+")")
 	if err := a.parse(fs, mkbundleUsage, args); err != nil {
 		return err
 	}
-	files := fs.Args()
-	if len(files) == 0 {
+	j.files = fs.Args()
+	if len(j.files) == 0 {
 		return usagef("mcc mkbundle: no program: give app.exe (see mcc mkbundle --help)")
 	}
-	if libc != "musl" && libc != "glibc" {
-		return usagef("mcc mkbundle: --libc %q: use musl or glibc", libc)
+	if j.libc != "musl" && j.libc != "glibc" {
+		return usagef("mcc mkbundle: --libc %q: use musl or glibc", j.libc)
 	}
-	if out == "" {
-		out = strings.TrimSuffix(filepath.Base(files[0]), filepath.Ext(files[0]))
-		if out == filepath.Base(files[0]) {
-			out += ".bundle"
+	if j.out == "" {
+		j.out = strings.TrimSuffix(filepath.Base(j.files[0]), filepath.Ext(j.files[0]))
+		if j.out == filepath.Base(j.files[0]) {
+			j.out += ".bundle"
 		}
 	}
-	if imageOut != "" {
-		if err := image.CheckWritable(imageOut); err != nil {
-			return err
-		}
-	}
-	// Read the assemblies before building anything: bad input fails fast.
-	if _, err := mkbundle.Closure(files[0], files[1:], libDirs(libs)); err != nil {
-		return err
-	}
-
-	t, err := a.resolveTarget()
+	// Read the assemblies and check the outputs before building anything:
+	// bad input fails fast, and no output may land on an input.
+	inputs, err := j.inputs()
 	if err != nil {
 		return err
 	}
-	if libc == "glibc" && !t.Native() {
-		return usagef("mcc mkbundle: --libc glibc bundles this machine's Debian Mono, so it cannot target %s: drop --libc glibc to use the static musl runtime", t.Name)
-	}
-	if runtime == "" {
-		if runtime, err = a.monoRuntime(ctx, libc, t); err != nil {
-			return err
-		}
-	} else if _, err := os.Stat(runtime); err != nil {
-		return badinput.Errorf("Mono runtime %s: %v", runtime, errUnwrap(err))
-	}
-
-	done := a.progress().Step("bundling " + filepath.Base(files[0]))
-	res, err := mkbundle.Bundle(mkbundle.Options{
-		App: files[0], Extras: files[1:], LibDirs: libDirs(libs),
-		Runtime: runtime, MachineConfig: machineConfig,
-	}, out)
-	done(err)
-	if err != nil {
+	if err := j.checkOutputs(inputs); err != nil {
 		return err
 	}
-	if libc == "musl" {
-		// The runtime's ELF headers still describe the whole file.
-		rep, err := elfcheck.Check(out, elfcheck.Want{Machine: t.Machine, Class: t.Class})
-		if err != nil {
-			return err
-		}
-		if len(rep.Problems) > 0 {
-			return fmt.Errorf("bundle %s: %s", out, strings.Join(rep.Problems, "; "))
-		}
+	if err := a.mkbundleRuntime(ctx, &j); err != nil {
+		return err
 	}
-	r := mkbundleResult{Output: out, Size: res.Size, Libc: libc, Runtime: runtime}
-	for _, m := range res.Members {
-		r.Assemblies = append(r.Assemblies, m.FileName)
-	}
-
-	if imageOut != "" {
-		digest, err := a.bundleImage(ctx, out, imageOut, tag, libc, runtime)
-		if err != nil {
-			return err
-		}
-		r.Image, r.Digest = imageOut, digest
+	r, err := a.mkbundle(ctx, &j)
+	if err != nil {
+		return err
 	}
 	if a.json {
 		return a.printJSON(r)
 	}
 	if !a.quiet {
-		fmt.Fprintf(a.stdout, "wrote %s (%d bytes, %d assemblies, %s runtime)\n", out, r.Size, len(r.Assemblies), libc)
+		fmt.Fprintf(a.stdout, "wrote %s (%d bytes, %d assemblies, %s runtime)\n", r.Output, r.Size, len(r.Assemblies), r.Libc)
 		if r.Image != "" {
 			fmt.Fprintf(a.stdout, "wrote %s (%s; podman load -i %s)\n", r.Image, r.Digest, r.Image)
 		}
 	}
 	return nil
+}
+
+// inputs reads the assemblies (refusing bad ones) and lists every file
+// the bundle is made from.
+func (j *mkbundleJob) inputs() ([]string, error) {
+	members, err := mkbundle.Closure(j.files[0], j.files[1:], libDirs(j.libs))
+	if err != nil {
+		return nil, err
+	}
+	var in []string
+	for _, m := range members {
+		in = append(in, m.Path)
+	}
+	for _, f := range []struct{ flag, path string }{{"--runtime", j.runtime}, {"--machine-config", j.machConf}} {
+		if f.path == "" {
+			continue
+		}
+		if err := userfile.CheckInput(f.path); err != nil {
+			return nil, badinput.Errorf("%s: %v", f.flag, err)
+		}
+		in = append(in, f.path)
+	}
+	return in, nil
+}
+
+// checkOutputs refuses outputs that are directories, unwritable, one of
+// the inputs, or each other.
+func (j *mkbundleJob) checkOutputs(inputs []string) error {
+	if err := userfile.CheckOutput(j.out, "-o", inputs...); err != nil {
+		return err
+	}
+	if j.imageOut == "" {
+		return nil
+	}
+	if o, err1 := filepath.Abs(j.out); err1 == nil {
+		if i, err2 := filepath.Abs(j.imageOut); err2 == nil && o == i {
+			return usagef("-o and --image both name %s: give the image its own file, like %s.tar", j.out, j.out)
+		}
+	}
+	return userfile.CheckOutput(j.imageOut, "--image", append(inputs, j.out)...)
+}
+
+// mkbundleRuntime resolves the target and the runtime: mcc's (built on
+// first use), Debian's for glibc, or the user's --runtime, which for musl
+// must be a static executable of the target.
+func (a *app) mkbundleRuntime(ctx context.Context, j *mkbundleJob) error {
+	t, err := a.resolveTarget()
+	if err != nil {
+		return err
+	}
+	j.target = t
+	if j.libc == "glibc" && !t.Native() {
+		return usagef("mcc mkbundle: --libc glibc bundles this machine's Debian Mono, so it cannot target %s: drop --libc glibc to use the static musl runtime", t.Name)
+	}
+	if j.runtime == "" {
+		j.runtime, err = a.monoRuntime(ctx, j.libc, t)
+		return err
+	}
+	if j.libc != "musl" {
+		return nil
+	}
+	rep, err := elfcheck.Check(j.runtime, elfcheck.Want{Machine: t.Machine, Class: t.Class})
+	if err != nil {
+		return badinput.Errorf("--runtime: %v", err)
+	}
+	if len(rep.Problems) > 0 {
+		return badinput.Errorf("--runtime %s %s: a musl bundle needs a static Mono runtime for %s: drop --runtime to use mcc's, or use --libc glibc", j.runtime, strings.Join(rep.Problems, "; "), t.Name)
+	}
+	return nil
+}
+
+// mkbundle writes the bundle (and its image) beside their destinations
+// and renames the bundle into place only after every check passed, so a
+// failed run leaves an existing output as it was. The image archive is
+// itself written atomically, before that rename.
+func (a *app) mkbundle(ctx context.Context, j *mkbundleJob) (*mkbundleResult, error) {
+	pending, err := userfile.NewPending(j.out)
+	if err != nil {
+		return nil, err
+	}
+	defer pending.Discard()
+	done := a.progress().Step("bundling " + filepath.Base(j.files[0]))
+	res, err := mkbundle.Bundle(mkbundle.Options{
+		App: j.files[0], Extras: j.files[1:], LibDirs: libDirs(j.libs),
+		Runtime: j.runtime, MachineConfig: j.machConf,
+	}, pending.Path)
+	done(err)
+	if err != nil {
+		return nil, err
+	}
+	if j.libc == "musl" {
+		// The runtime's ELF headers still describe the whole file.
+		rep, err := elfcheck.Check(pending.Path, elfcheck.Want{Machine: j.target.Machine, Class: j.target.Class})
+		if err != nil {
+			return nil, err
+		}
+		if len(rep.Problems) > 0 {
+			return nil, fmt.Errorf("bundle %s: %s", j.out, strings.Join(rep.Problems, "; "))
+		}
+	}
+	r := &mkbundleResult{Output: j.out, Size: res.Size, Libc: j.libc, Runtime: j.runtime}
+	for _, m := range res.Members {
+		r.Assemblies = append(r.Assemblies, m.FileName)
+	}
+	if j.imageOut != "" {
+		// pending.Path has the output's name, which the image records.
+		if r.Digest, err = a.bundleImage(ctx, pending.Path, j.imageOut, j.tag, j.libc, j.runtime); err != nil {
+			return nil, err
+		}
+		r.Image = j.imageOut
+	}
+	if err := pending.Commit(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func libDirs(flags []string) []string {

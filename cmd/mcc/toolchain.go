@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/toolchains"
 )
 
@@ -90,6 +92,11 @@ func (a *app) toolchainInstall(ctx context.Context, in *toolchains.Installer, al
 	if err != nil {
 		return err
 	}
+	if mono {
+		if ts, err = a.monoTargets(ts, all); err != nil {
+			return err
+		}
+	}
 	var results []any
 	for _, t := range ts {
 		var path, key string
@@ -120,6 +127,31 @@ func (a *app) toolchainInstall(ctx context.Context, in *toolchains.Installer, al
 		return a.printJSON(results)
 	}
 	return nil
+}
+
+// monoTargets keeps the targets that have a Mono recipe, checked before
+// anything is built: with --all the others are skipped and named on
+// stderr, as --all skips targets without a cross compiler; a single target
+// without one is refused.
+func (a *app) monoTargets(ts []toolchains.Target, all bool) ([]toolchains.Target, error) {
+	supported := toolchains.MonoTargets()
+	var keep []toolchains.Target
+	var skipped []string
+	for _, t := range ts {
+		if slices.Contains(supported, t.Name) {
+			keep = append(keep, t)
+		} else {
+			skipped = append(skipped, t.Name)
+		}
+	}
+	switch {
+	case len(skipped) == 0:
+	case !all || len(keep) == 0:
+		return nil, badinput.Errorf("no static Mono runtime recipe for %s: use --target with one of %s", strings.Join(skipped, ", "), strings.Join(supported, ", "))
+	case !a.quiet:
+		fmt.Fprintf(a.stderr, "mcc: no static Mono runtime recipe for %s: skipped (recipes: %s)\n", strings.Join(skipped, ", "), strings.Join(supported, ", "))
+	}
+	return keep, nil
 }
 
 func (a *app) toolchainList(in *toolchains.Installer) error {

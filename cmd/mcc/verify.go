@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcc-build/mcc/internal/elfcheck"
+	"github.com/mcc-build/mcc/internal/userfile"
 	"github.com/mcc-build/mcc/toolchains"
 )
 
@@ -31,6 +32,10 @@ func runVerify(ctx context.Context, a *app, args []string) error {
 	}
 	if fs.NArg() == 0 {
 		return usagef("verify needs at least one FILE (see mcc verify --help)")
+	}
+	// Refuse directories and special files before any report is printed.
+	if err := userfile.CheckInputs(fs.Args()...); err != nil {
+		return err
 	}
 	var want elfcheck.Want
 	if a.target != "" {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -15,6 +18,9 @@ func runVersion(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, "Usage: mcc version\n\nPrints mcc's module version and the Go toolchain that built it.\n", args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	v, goVer := "(devel)", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		goVer = bi.GoVersion
@@ -24,4 +30,13 @@ func runVersion(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "mcc %s (%s)\n", v, goVer)
 	return nil
+}
+
+// noArgs refuses stray arguments to a command that takes none: a typo like
+// 'mcc env arm64' must not silently do the default.
+func noArgs(fs *pflag.FlagSet) error {
+	if fs.NArg() == 0 {
+		return nil
+	}
+	return usagef("%s takes no arguments, got %q (see %s --help)", fs.Name(), strings.Join(fs.Args(), " "), fs.Name())
 }
