@@ -292,11 +292,11 @@ func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime s
 	if err != nil {
 		return "", err
 	}
-	ca, err := f.Fetch(ctx, image.CACertsPin)
+	ca, err := f.Fetch(ctx, image.CARootsPin)
 	if err != nil {
 		return "", err
 	}
-	o.CACertsDeb = ca.Path
+	o.CARoots = ca.Path
 	built, err := image.Build(ctx, o)
 	if err != nil {
 		return "", err
