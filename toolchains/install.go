@@ -132,6 +132,9 @@ func (in *Installer) Installed(t Target) (*Toolchain, bool, error) {
 	if !in.Store.Has(key) {
 		return nil, false, nil
 	}
+	if err := in.Store.Check(key); err != nil {
+		return nil, false, err
+	}
 	tc, err := load(t, key, in.Store.Path(key))
 	return tc, err == nil, err
 }
@@ -159,7 +162,7 @@ func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion, tmp, 
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
-	if err := unpack.Archive(ctx, src.Path, work, unpack.Options{StripComponents: 1}); err != nil {
+	if err := unpack.Archive(ctx, src.Path, work, muslUnpack); err != nil {
 		return err
 	}
 	logPath := filepath.Join(in.Store.Root, "logs", filepath.Base(final)+".log")
@@ -191,18 +194,13 @@ func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, fina
 	if in.Log != nil {
 		out = io.MultiWriter(logf, in.Log)
 	}
+	r := &runner{ctx: ctx, dir: work, env: buildEnv(), log: out}
 	sh := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-		cmd.Dir = work
-		cmd.Env = buildEnv()
-		cmd.Stdout, cmd.Stderr = out, out
-		killGroupOnCancel(cmd)
-		fmt.Fprintf(out, "+ %s\n", strings.Join(args, " "))
-		if err := cmd.Run(); err != nil {
+		if err := r.run(args...); err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return err
 			}
-			return fmt.Errorf("%s failed (%v): see %s", filepath.Base(args[0]), err, logPath)
+			return fmt.Errorf("%w: see %s", err, logPath)
 		}
 		return nil
 	}
@@ -233,7 +231,7 @@ func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, fina
 	if err := sh(gcc, "-c", identSrc, "-o", filepath.Join(tmp, "lib", IdentObject)); err != nil {
 		return err
 	}
-	if err := writeSpecs(ctx, work, tmp, final, t); err != nil {
+	if err := writeSpecs(r, tmp, final, t); err != nil {
 		return err
 	}
 	return writeWrapper(tmp, final, gcc, t)
@@ -249,12 +247,9 @@ func buildEnv() []string {
 // (PT_GNU_EH_FRAME) so the unwinder, through the shim, finds unwind tables.
 const linkExtra = "--eh-frame-hdr"
 
-func writeSpecs(ctx context.Context, work, tmp, final string, t Target) error {
-	cmd := exec.CommandContext(ctx, "sh", "tools/musl-gcc.specs.sh",
+func writeSpecs(r *runner, tmp, final string, t Target) error {
+	specs, err := r.output("sh", "tools/musl-gcc.specs.sh",
 		filepath.Join(final, "include"), filepath.Join(final, "lib"), "/lib/ld-musl-"+t.LdArch+".so.1")
-	cmd.Dir = work
-	cmd.Env = buildEnv()
-	specs, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("generating gcc specs: %w", err)
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/mcc-build/mcc/internal/elfcheck"
-	"github.com/mcc-build/mcc/internal/fetch"
-	"github.com/mcc-build/mcc/internal/store"
 	"github.com/mcc-build/mcc/internal/testenv"
 )
 
@@ -24,13 +22,7 @@ __attribute__((noinline)) static int frames(void) { int n = 0; _Unwind_Backtrace
 int main(void) { int n = frames(); printf("unwound %s\n", n >= 2 ? "ok" : "NOTHING"); return n >= 2 ? 0 : 1; }
 `
 
-func installer(t *testing.T) *Installer {
-	s, err := store.Open(testenv.Store(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Installer{Store: s, Fetcher: &fetch.Fetcher{Store: s, Mirrors: []string{testenv.MirrorDir(t)}, Offline: true}}
-}
+func installer(t *testing.T) *Installer { return installerFor(t, testenv.Store(t)) }
 
 // TestToolchainsCompileStaticUnwindingC builds each target's toolchain and
 // compiles a C program that unwinds its own stack (so it needs the
@@ -83,11 +75,7 @@ func TestMissingCompilerNamesPackage(t *testing.T) {
 // BenchmarkInstallCached is the cost of resolving an installed toolchain:
 // what every `mcc go` pays before running go (a stat and gcc's version).
 func BenchmarkInstallCached(b *testing.B) {
-	s, err := store.Open(testenv.Store(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := &Installer{Store: s, Fetcher: &fetch.Fetcher{Store: s, Mirrors: []string{testenv.MirrorDir(b)}, Offline: true}}
+	in := installerFor(b, testenv.Store(b))
 	tgt, _ := Lookup("linux/amd64")
 	if _, err := in.Install(context.Background(), tgt); err != nil {
 		b.Fatal(err)

@@ -192,7 +192,7 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 	}
 	key := store.Key("mono-runtime-"+b.Target, in)
 	rt := &MonoRuntime{Target: b.Target, Key: key}
-	if b.Store.Has(key) {
+	if b.Store.Has(key) && b.Store.Check(key) == nil { // else Entry rebuilds it
 		rt.Dir = b.Store.Path(key)
 		rt.Runtime = filepath.Join(rt.Dir, "bin", "mono")
 		return rt, nil
@@ -269,7 +269,7 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 		return err
 	}
 	if err := step("mono runtime: unpacking Mono source", func() error {
-		if err := unpack.Archive(ctx, srcArchive, srcDir, unpack.Options{StripComponents: 1, Skip: skipMonoSource}); err != nil {
+		if err := unpack.Archive(ctx, srcArchive, srcDir, monoUnpack); err != nil {
 			return err
 		}
 		// Extraction time stamps come out in archive order, so make would
@@ -395,34 +395,17 @@ func skipMonoSource(name string) bool {
 func applyMonoPatches(r *runner) error {
 	for _, p := range monopatches.Patches() {
 		var out bytes.Buffer
-		cmd := exec.CommandContext(r.ctx, "patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-")
-		cmd.Dir = r.dir
+		cmd := r.command("patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-")
 		cmd.Stdin = bytes.NewReader(p.Data)
 		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
+		if err := runGuarded(cmd); err != nil {
+			if r.ctx.Err() != nil {
+				return r.ctx.Err()
+			}
 			first := strings.SplitN(strings.TrimSpace(out.String()), "\n", 3)
 			return fmt.Errorf("patches/mono/%s no longer applies to %s: %s: update the patch", p.Name, MonoSourcePin, strings.Join(first, " / "))
 		}
 		fmt.Fprintf(r.log, "applied patches/mono/%s\n%s", p.Name, out.String())
-	}
-	return nil
-}
-
-// runner runs build commands with their output in the log.
-type runner struct {
-	ctx context.Context
-	dir string
-	env []string
-	log io.Writer
-}
-
-func (r *runner) run(args ...string) error {
-	fmt.Fprintf(r.log, "+ %s\n", strings.Join(args, " "))
-	cmd := exec.CommandContext(r.ctx, args[0], args[1:]...)
-	cmd.Dir, cmd.Env = r.dir, r.env
-	cmd.Stdout, cmd.Stderr = r.log, r.log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
 	}
 	return nil
 }
