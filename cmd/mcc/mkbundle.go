@@ -131,18 +131,12 @@ func (j *mkbundleJob) inputs() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var in []string
+	in, err := userfile.CheckNamed(userfile.Named{What: "--runtime", Path: j.runtime}, userfile.Named{What: "--machine-config", Path: j.machConf})
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range members {
 		in = append(in, m.Path)
-	}
-	for _, f := range []struct{ flag, path string }{{"--runtime", j.runtime}, {"--machine-config", j.machConf}} {
-		if f.path == "" {
-			continue
-		}
-		if err := userfile.CheckInput(f.path); err != nil {
-			return nil, badinput.Errorf("%s: %v", f.flag, err)
-		}
-		in = append(in, f.path)
 	}
 	return in, nil
 }

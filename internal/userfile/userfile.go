@@ -45,6 +45,25 @@ func CheckInputs(paths ...string) error {
 	return nil
 }
 
+// Named is an input given with a flag; What names it in errors ("--runtime").
+type Named struct{ What, Path string }
+
+// CheckNamed checks the named inputs that were given (Path not empty) and
+// returns their paths; a refusal starts with the input's name.
+func CheckNamed(ins ...Named) ([]string, error) {
+	var paths []string
+	for _, in := range ins {
+		if in.Path == "" {
+			continue
+		}
+		if err := CheckInput(in.Path); err != nil {
+			return nil, badinput.Errorf("%s: %v", in.What, err)
+		}
+		paths = append(paths, in.Path)
+	}
+	return paths, nil
+}
+
 func kind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:

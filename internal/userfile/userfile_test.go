@@ -66,6 +66,13 @@ func TestCheckInput(t *testing.T) {
 	if err := CheckInputs(filepath.Join(dir, "file"), filepath.Join(dir, "fifo")); err == nil || !strings.Contains(err.Error(), "fifo") {
 		t.Errorf("CheckInputs let a FIFO through: %v", err)
 	}
+	paths, err := CheckNamed(Named{"--a", filepath.Join(dir, "file")}, Named{"--b", ""})
+	if err != nil || len(paths) != 1 {
+		t.Errorf("CheckNamed: %v, %v", paths, err)
+	}
+	if _, err := CheckNamed(Named{"--runtime", filepath.Join(dir, "sock")}); err == nil || !strings.HasPrefix(err.Error(), "--runtime: ") || !badinput.Is(err) {
+		t.Errorf("CheckNamed let a socket through or did not name the flag: %v", err)
+	}
 }
 
 func TestCheckOutput(t *testing.T) {
