@@ -204,22 +204,13 @@ func (a *app) imageOptions(f *imageFlags, files []string) (*image.Options, []str
 	if err := imageConfig(f, o); err != nil {
 		return nil, nil, err
 	}
-	var inputs []string
 	for _, b := range bins {
 		if _, err := os.Stat(b.Path); errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, badinput.Errorf("executable %s: no such file: build it first, e.g. 'mcc go build -o %s .'", b.Path, b.Path)
 		}
-		inputs = append(inputs, b.Path)
 	}
-	for _, x := range o.Files {
-		inputs = append(inputs, x.Source)
-	}
-	for _, p := range []string{f.toolchainManifest, f.caRoots, f.zoneinfo} {
-		if p != "" {
-			inputs = append(inputs, p)
-		}
-	}
-	if err := userfile.CheckInputs(inputs...); err != nil {
+	inputs, err := checkImageInputs(f, o)
+	if err != nil {
 		return nil, nil, err
 	}
 	if o.Created, err = image.SourceDateEpoch(); err != nil {
@@ -231,6 +222,31 @@ func (a *app) imageOptions(f *imageFlags, files []string) (*image.Options, []str
 		o.Toolchain, err = toolchainComponents(o.Binaries)
 	}
 	return o, inputs, err
+}
+
+// checkImageInputs refuses inputs that are not regular files, saying which
+// input each is, and lists them all.
+func checkImageInputs(f *imageFlags, o *image.Options) ([]string, error) {
+	type input struct{ what, path string }
+	var list []input
+	for _, b := range o.Binaries {
+		list = append(list, input{"executable", b.Path})
+	}
+	for _, x := range o.Files {
+		list = append(list, input{"--add " + x.Path, x.Source})
+	}
+	list = append(list, input{"toolchain manifest", f.toolchainManifest}, input{"--ca-roots", f.caRoots}, input{"--zoneinfo", f.zoneinfo})
+	var paths []string
+	for _, in := range list {
+		if in.path == "" {
+			continue
+		}
+		if err := userfile.CheckInput(in.path); err != nil {
+			return nil, badinput.Errorf("%s: %v", in.what, err)
+		}
+		paths = append(paths, in.path)
+	}
+	return paths, nil
 }
 
 // imageBinaries reads FILE or the --platform OS/ARCH=FILE flags.
