@@ -38,6 +38,21 @@ func write(t *testing.T, p, s string) {
 	}
 }
 
+// wantRefusal: err is nil if want is "", else one line of bad input
+// saying want.
+func wantRefusal(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want one line of bad input with %q", err, want)
+	}
+}
+
 func TestCheckInput(t *testing.T) {
 	dir := hostileDir(t)
 	for _, tc := range []struct{ name, want string }{
@@ -51,16 +66,7 @@ func TestCheckInput(t *testing.T) {
 		{"missing", "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CheckInput(filepath.Join(dir, tc.name))
-			if tc.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("err = %v, want one line of bad input with %q", err, tc.want)
-			}
+			wantRefusal(t, CheckInput(filepath.Join(dir, tc.name)), tc.want)
 		})
 	}
 	if err := CheckInputs(filepath.Join(dir, "file"), filepath.Join(dir, "fifo")); err == nil || !strings.Contains(err.Error(), "fifo") {
@@ -93,16 +99,7 @@ func TestCheckOutput(t *testing.T) {
 		{"missing-dir/out", "cannot write"},
 	} {
 		t.Run(tc.out, func(t *testing.T) {
-			err := CheckOutput(filepath.Join(dir, tc.out), "-o", in)
-			if tc.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("err = %v, want one line of bad input with %q", err, tc.want)
-			}
+			wantRefusal(t, CheckOutput(filepath.Join(dir, tc.out), "-o", in), tc.want)
 		})
 	}
 	if b, _ := os.ReadFile(in); string(b) != "data" {
