@@ -14,6 +14,7 @@ func init() {
 }
 
 const pinsUsage = `Usage: mcc pins list
+       mcc pins fetch PIN...
        mcc pins check [PIN...]
 
 Every input mcc builds from is pinned in sysroots/*.json by role (musl-source,
@@ -23,6 +24,8 @@ a path in a Debian archive (resolved against the archives apt uses, or
 $MCC_DEBIAN_ARCHIVE), or a Go module version (resolved through $GOPROXY).
 
 list    prints each pin, its file and its locations.
+fetch   gets each pin into the store the way every command does (store,
+        local mirror, --mirror, then its locations) and prints its path.
 check   downloads the pin from every URL of every location (never from the
         store or a mirror) and says whether each serves the pinned bytes, and
         each signature location a signature by the pinned key. Exit 1 when a
@@ -37,17 +40,36 @@ func runPins(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, pinsUsage, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 || (fs.Arg(0) != "list" && fs.Arg(0) != "check") {
-		return usagef("usage: mcc pins list|check [PIN...] (see mcc pins --help)")
+	verb := fs.Arg(0)
+	if verb != "list" && verb != "check" && (verb != "fetch" || fs.NArg() < 2) {
+		return usagef("usage: mcc pins list | fetch PIN... | check [PIN...] (see mcc pins --help)")
 	}
 	pins, err := selectPins(fs.Args()[1:])
 	if err != nil {
 		return err
 	}
-	if fs.Arg(0) == "list" {
+	switch verb {
+	case "list":
 		return a.listPins(pins)
+	case "fetch":
+		return a.fetchPins(ctx, pins)
 	}
 	return a.checkPins(ctx, pins)
+}
+
+func (a *app) fetchPins(ctx context.Context, pins []sysroots.Pin) error {
+	f, err := a.fetcher()
+	if err != nil {
+		return err
+	}
+	for _, p := range pins {
+		res, err := f.Fetch(ctx, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, res.Path)
+	}
+	return nil
 }
 
 func selectPins(names []string) ([]sysroots.Pin, error) {
