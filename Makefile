@@ -2,7 +2,8 @@
 # Everything installs itself idempotently on Debian 12 (as root).
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
-export GOFLAGS := -mod=mod
+# No GOFLAGS=-mod=mod: go keeps its default -mod=readonly, so no build or
+# test rewrites go.mod or go.sum (they are kept tidy: go mod tidy).
 
 MCC      := $(CURDIR)/bin/mcc
 SOURCES  := $(CURDIR)/.mirror/debian
