@@ -1,0 +1,3 @@
+module example.com/cgotest
+
+go 1.26

@@ -1,0 +1,6 @@
+//go:build musl
+
+package main
+
+// libc says which file the build tags picked: mcc go sets musl.
+const libc = "musl"

@@ -1,0 +1,5 @@
+//go:build !musl
+
+package main
+
+const libc = "not-musl"

@@ -1,0 +1,68 @@
+package toolchains
+
+import (
+	"debug/elf"
+	"strings"
+	"testing"
+)
+
+// TestTargetTable: the table's rows are distinct where other places key on
+// them (names, Bazel names, ELF machine and class for image platforms),
+// complete, and their go environment is what the musl build expects.
+func TestTargetTable(t *testing.T) {
+	names, bazel, machines := map[string]bool{}, map[string]bool{}, map[[2]int]string{}
+	for _, tt := range Targets() {
+		if tt.Name != tt.GOOS+"/"+tt.GOARCH && tt.Name != tt.GOOS+"/"+tt.GOARCH+"/v"+tt.GOARM {
+			t.Errorf("%s: name does not match GOOS/GOARCH[/vGOARM]", tt.Name)
+		}
+		for what, v := range map[string]string{"GNU": tt.GNU, "Musl": tt.Musl, "LdArch": tt.LdArch, "Package": tt.Package, "QEMU": tt.QEMU} {
+			if v == "" {
+				t.Errorf("%s: %s is empty", tt.Name, what)
+			}
+		}
+		if !strings.HasPrefix(tt.QEMU, "qemu-") || !strings.Contains(tt.Musl, "-linux-musl") {
+			t.Errorf("%s: QEMU %q or musl triple %q malformed", tt.Name, tt.QEMU, tt.Musl)
+		}
+		mc := [2]int{int(tt.Machine), int(tt.Class)}
+		if names[tt.Name] || bazel[bazelName(tt)] || machines[mc] != "" {
+			t.Errorf("%s: duplicate name, Bazel name or ELF machine/class (%s)", tt.Name, machines[mc])
+		}
+		names[tt.Name], bazel[bazelName(tt)], machines[mc] = true, true, tt.Name
+		if tt.Machine == elf.EM_NONE || tt.Class == elf.ELFCLASSNONE {
+			t.Errorf("%s: no ELF machine or class", tt.Name)
+		}
+		if got, err := Lookup(tt.Name); err != nil || got.Name != tt.Name {
+			t.Errorf("Lookup(%s) = %v, %v", tt.Name, got.Name, err)
+		}
+	}
+}
+
+func TestGoEnv(t *testing.T) {
+	tests := []struct{ target, want string }{
+		{"linux/amd64", "GOOS=linux GOARCH=amd64"},
+		{"linux/arm/v7", "GOOS=linux GOARCH=arm GOARM=7"},
+		{"linux/mips64le", "GOOS=linux GOARCH=mips64le GOMIPS64=hardfloat"},
+		{"linux/mipsle", "GOOS=linux GOARCH=mipsle GOMIPS=hardfloat"},
+	}
+	for _, tt := range tests {
+		tgt, err := Lookup(tt.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(tgt.GoEnv(), " "); got != tt.want {
+			t.Errorf("%s: GoEnv = %q, want %q", tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestResolveFromEnvironment(t *testing.T) {
+	t.Setenv("GOOS", "linux")
+	t.Setenv("GOARCH", "mipsle")
+	if got, err := Resolve(""); err != nil || got.Name != "linux/mipsle" {
+		t.Fatalf("Resolve with GOARCH=mipsle = %v, %v", got.Name, err)
+	}
+	t.Setenv("GOARCH", "mips")
+	if _, err := Resolve(""); err == nil || !strings.Contains(err.Error(), "linux/mipsle") {
+		t.Fatalf("Resolve with GOARCH=mips: %v, want an error listing the targets", err)
+	}
+}
