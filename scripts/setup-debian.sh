@@ -11,6 +11,7 @@ PKGS=(
   patch python3               # the Mono runtime recipe: patches/mono, genmdesc.py
   musl-tools qemu-user-static
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
+  gcc-i686-linux-gnu gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-mips64el-linux-gnuabi64 gcc-mipsel-linux-gnu
   g++-aarch64-linux-gnu       # Mono's linux/arm64 configure probes a C++ compiler
   podman runc umoci skopeo uidmap
   mono-devel                  # mcs compiles the examples; mkbundle takes its class libraries
