@@ -4,6 +4,8 @@ import (
 	"debug/elf"
 	"strings"
 	"testing"
+
+	"github.com/mcc-build/mcc/internal/elfcheck"
 )
 
 // TestTargetTable: the table's rows are distinct where other places key on
@@ -64,5 +66,18 @@ func TestResolveFromEnvironment(t *testing.T) {
 	t.Setenv("GOARCH", "mips")
 	if _, err := Resolve(""); err == nil || !strings.Contains(err.Error(), "linux/mipsle") {
 		t.Fatalf("Resolve with GOARCH=mips: %v, want an error listing the targets", err)
+	}
+}
+
+// TestMachineNamesDistinct: elfcheck names every row's machine and class
+// apart, so "want X, got Y" never reads "want mips, got mips".
+func TestMachineNamesDistinct(t *testing.T) {
+	seen := map[string]string{}
+	for _, tt := range Targets() {
+		n := elfcheck.MachineName(tt.Machine, tt.Class)
+		if other, dup := seen[n]; dup {
+			t.Errorf("%s and %s are both named %q by elfcheck.MachineName", other, tt.Name, n)
+		}
+		seen[n] = tt.Name
 	}
 }

@@ -214,6 +214,11 @@ func MachineName(m elf.Machine, c elf.Class) string {
 		return "ppc64"
 	case elf.EM_S390:
 		return "s390x"
+	case elf.EM_MIPS:
+		if c == elf.ELFCLASS64 {
+			return "mips64"
+		}
+		return "mips"
 	}
 	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
 }
