@@ -69,7 +69,7 @@ func buildFlags(o Options) (Parsed, error) {
 		}
 	}
 	if tagVerbs[o.Verb] && MuslTagOn(o.Env) {
-		p = AddMuslTag(p, o.Env)
+		p = AddMuslTag(o.Verb, p, o.Env)
 	}
 	return p, nil
 }

@@ -70,24 +70,51 @@ func goflagsTags(env []string) (string, bool) {
 
 // AddMuslTag replaces the user's -tags flags (go keeps only the last one;
 // without any, the -tags in GOFLAGS) by one -tags flag, placed first, that
-// holds the same tags plus musl.
-func AddMuslTag(p Parsed, env []string) Parsed {
+// holds the same tags plus musl. go test also reads build flags after its
+// packages: a -tags there wins, so it gets musl added in place.
+func AddMuslTag(verb string, p Parsed, env []string) Parsed {
 	user, ok := p.Get("tags")
 	if !ok {
 		user, _ = goflagsTags(env)
 	}
-	tags := splitTags(user)
-	has := false
-	for _, t := range tags {
-		has = has || t == MuslTag
-	}
-	if !has {
-		tags = append(tags, MuslTag)
-	}
-	out := Parsed{Rest: p.Rest, Flags: []Flag{{Name: "tags", Value: strings.Join(tags, ",")}}}
+	out := Parsed{Rest: p.Rest, Flags: []Flag{{Name: "tags", Value: withMusl(user)}}}
 	for _, f := range p.Flags {
 		if f.Name != "tags" {
 			out.Flags = append(out.Flags, f)
+		}
+	}
+	if verb == "test" {
+		out.Rest = muslTagInTestArgs(p.Rest)
+	}
+	return out
+}
+
+// withMusl is a -tags value plus musl, as a comma list.
+func withMusl(v string) string {
+	tags := splitTags(v)
+	for _, t := range tags {
+		if t == MuslTag {
+			return strings.Join(tags, ",")
+		}
+	}
+	return strings.Join(append(tags, MuslTag), ",")
+}
+
+// muslTagInTestArgs adds musl to each -tags among go test's arguments
+// after the packages, up to -args (the rest is the test binary's).
+func muslTagInTestArgs(rest []string) []string {
+	out := append([]string(nil), rest...)
+	for i := 0; i < len(out); i++ {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
+		switch {
+		case !strings.HasPrefix(out[i], "-") || name != "tags" && name != "args":
+		case name == "args":
+			return out
+		case hasVal:
+			out[i] = "-tags=" + withMusl(val)
+		case i+1 < len(out):
+			out[i+1] = withMusl(out[i+1])
+			i++
 		}
 	}
 	return out

@@ -40,6 +40,10 @@ func TestMuslTagMerged(t *testing.T) {
 		{"vet off: untouched", "vet", []string{"-printf", "./..."}, []string{"MCC_MUSL_TAG=0"}, "-printf ./..."},
 		{"run: program args untouched", "run", []string{".", "-tags", "z"}, nil,
 			"-tags=musl -trimpath -ldflags=-linkmode external -extldflags -static . -tags z"},
+		{"test: -tags after the packages gets musl too", "test", []string{"./...", "-tags", "a", "-run=X", "-args", "-tags", "b"}, nil,
+			"-tags=musl -trimpath -ldflags=-linkmode external -extldflags -static ./... -tags a,musl -run=X -args -tags b"},
+		{"test: -tags= after the packages", "test", []string{"-v", ".", "--tags=a b"}, nil,
+			"-tags=musl -trimpath -v -ldflags=-linkmode external -extldflags -static . -tags=a,b,musl"},
 		{"mod verbs untouched", "mod", []string{"tidy"}, nil, "tidy"},
 		{"env untouched", "env", []string{"GOFLAGS"}, nil, "GOFLAGS"},
 	}
