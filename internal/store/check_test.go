@@ -250,3 +250,47 @@ func TestClean(t *testing.T) {
 		t.Error("a process working in a stale build dir survived Clean")
 	}
 }
+
+// BenchmarkCheckRealEntry measures Check's two depths on the real entries
+// of $MCC_TEST_STORE (a musl toolchain, a Mono runtime), to choose
+// checkHashLimit:
+//
+//	MCC_TEST_STORE=$PWD/.cache/test-store go test -run XXX -bench CheckRealEntry ./internal/store
+func BenchmarkCheckRealEntry(b *testing.B) {
+	dir := os.Getenv("MCC_TEST_STORE")
+	if dir == "" {
+		b.Skip("MCC_TEST_STORE is not set")
+	}
+	s, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, _ := s.Keys()
+	for _, prefix := range []string{"musl-linux-amd64-", "mono-runtime-linux-amd64-"} {
+		for _, k := range keys {
+			if !strings.HasPrefix(k, prefix) || s.Check(k) != nil {
+				continue
+			}
+			m, _ := readManifest(s.Path(k))
+			var size int64
+			for _, r := range m.Files {
+				size += r.Size
+			}
+			for _, depth := range []struct {
+				name string
+				hash bool
+			}{{"sizes-modes", false}, {"full-rehash", true}} {
+				b.Run(prefix+depth.name, func(b *testing.B) {
+					b.SetBytes(size)
+					b.ReportMetric(float64(len(m.Files)), "paths")
+					for i := 0; i < b.N; i++ {
+						if bad, err := s.compare(k, func(int64) bool { return depth.hash }); err != nil || len(bad) > 0 {
+							b.Fatal(bad, err)
+						}
+					}
+				})
+			}
+			break
+		}
+	}
+}
