@@ -136,7 +136,8 @@ copy_tree() {
   (cd "$ROOT" && git ls-files -co --exclude-standard -z | grep -zv '^\.bazel-deps/' |
     xargs -0 cp --parents -P -t "$1") || fail "copying the checkout to $1"
   ln -s "$DEPS" "$1/.bazel-deps"
-  # The pinned CA .deb comes from the checkout's mirror (make mirror).
+  # @mcc_pins and the musl toolchains pass the checkout's mirror (make
+  # mirror) to mcc as --mirror.
   [ -d "$ROOT/.mirror" ] && ln -s "$ROOT/.mirror" "$1/.mirror"
   return 0
 }

@@ -13,15 +13,16 @@ def _mcc_image_impl(ctx):
     args.add("image")
     args.add("-o", out)
 
-    # The same pinned package mcc finds in its store by default, as an input.
-    args.add("--ca-deb", ctx.file.ca_deb)
+    # The same pinned module zip mcc fetches into its store by default, as
+    # an input: both give the same image.
+    args.add("--ca-roots", ctx.file.ca_roots)
     if ctx.attr.tag:
         args.add("--tag", ctx.attr.tag)
     args.add(binary)
     ctx.actions.run(
         executable = ctx.executable._mcc,
         arguments = [args],
-        inputs = [binary, ctx.file.ca_deb],
+        inputs = [binary, ctx.file.ca_roots],
         outputs = [out, sbom],
         mnemonic = "MccImage",
         progress_message = "Packing image %s" % ctx.label,
@@ -41,10 +42,10 @@ mcc_image = rule(
             cfg = "target",
             doc = "The static executable to put into the image (a go_binary with static = \"on\").",
         ),
-        "ca_deb": attr.label(
-            default = Label("@mcc_image_debs//:ca-certificates.deb"),
-            allow_single_file = [".deb"],
-            doc = "The pinned ca-certificates package (sysroots/cacerts.json).",
+        "ca_roots": attr.label(
+            default = Label("@mcc_pins//:ca-roots.zip"),
+            allow_single_file = [".zip"],
+            doc = "The pinned CA roots (mcc's pin ca-roots, a Go module zip), from `mcc pins fetch ca-roots`.",
         ),
         "tag": attr.string(doc = "Image name:tag recorded in the archive; empty: mcc's default."),
         # mcc is built in the target configuration, not the exec one: on

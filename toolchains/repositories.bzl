@@ -3,13 +3,30 @@
 scripts/setup-bazel.sh fills .bazel-deps/ (rules_go and rules_cc with our
 patches, the pinned Go SDK, the vendored Go modules with their BUILD files);
 mcc_dependencies() links those in and fails with the command to run when the
-setup has not been run. mcc_musl_toolchains() runs `mcc toolchain install` and
-turns each target's musl cc wrapper into a registered C toolchain.
+setup has not been run. mcc_pins runs `mcc pins fetch` for the pinned files
+the build takes as inputs (@mcc_pins//:ca-roots.zip). mcc_musl_toolchains()
+runs `mcc toolchain install` and turns each target's musl cc wrapper into a
+registered C toolchain.
 """
 
 _SETUP_HINT = "run `make demo` (or `bash scripts/setup-bazel.sh`) in this checkout first"
 
 _MCC_HINT = "run `make build` (or `make demo`) first, or set MCC to an mcc binary"
+
+# The pinned files the build takes as inputs, by role: mcc's pin name ->
+# file name in @mcc_pins (@mcc_pins//:ca-roots.zip). Versions and digests
+# live only in the pin files (sysroots/*.json) that mcc embeds.
+MCC_PINS = {
+    "ca-roots": "ca-roots.zip",
+}
+
+# Every pin file: reading them makes a pin bump re-run @mcc_pins (a pin that
+# did not change is a store hit, so that costs nothing).
+_PIN_FILES = [
+    Label("//sysroots:image.json"),
+    Label("//sysroots:mono.json"),
+    Label("//sysroots:musl.json"),
+]
 
 # BEGIN MUSL_TARGETS: generated from toolchains/targets.go by
 # `go test ./toolchains -run TestBazelTargetsMatchTable -update`; do not edit.
@@ -69,7 +86,11 @@ _stub_repository = repository_rule(
 
 # buildifier: disable=unnamed-macro
 def mcc_dependencies():
-    """Declares every repository the build needs; nothing is downloaded."""
+    """Declares every repository the build needs.
+
+    Nothing is downloaded by Bazel: mcc fetches a pin its store and mirrors
+    lack (`mcc pins fetch`).
+    """
     mcc_dep_repository(name = "io_bazel_rules_go", path = "rules_go")
     mcc_dep_repository(name = "rules_cc", path = "rules_cc")
     mcc_dep_repository(
@@ -78,10 +99,7 @@ def mcc_dependencies():
         build_file_content = "exports_files([\"VERSION\"])\n",
     )
     mcc_dep_repository(name = "mcc_go_deps", path = "go_deps")
-    mcc_pinned_debs(
-        name = "mcc_image_debs",
-        pins = {Label("//sysroots:cacerts.json"): "ca-certificates"},
-    )
+    mcc_pins(name = "mcc_pins", pins = MCC_PINS)
 
     # Debian's bazel-skylib and bazel-rules-java packages.
     native.local_repository(name = "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
@@ -116,32 +134,34 @@ def _find_mcc(ctx):
         fail("mcc: no mcc binary at %s to build the musl toolchain with: %s" % (path, _MCC_HINT))
     return path
 
-def _mcc_musl_toolchain_impl(ctx):
-    target = MUSL_TARGETS[ctx.attr.target]
-    mcc = _find_mcc(ctx)
-
-    # Global flags go before the command. The musl source comes from the
-    # store, else MCC_MIRROR, else the checkout's mirror (`make mirror`).
-    cmd = [mcc, "--target", ctx.attr.target]
+def _mcc_cmd(ctx):
+    # mcc and its global flags. mcc looks in its store, then its local
+    # mirror, then the --mirror given here: MCC_MIRROR, else the checkout's
+    # mirror (`make mirror`), then the pin's own locations.
+    cmd = [_find_mcc(ctx)]
     mirror = str(_workspace_dir(ctx)) + "/.mirror/debian"
     if not ctx.os.environ.get("MCC_MIRROR") and ctx.path(mirror).exists:
         cmd += ["--mirror", "file://" + mirror]
-    res = ctx.execute(cmd + ["toolchain", "install"], timeout = 3600)
+    return cmd
+
+def _run_mcc(ctx, cmd, timeout = 600):
+    # Returns mcc's stdout; on failure, mcc's own one-line error names the
+    # problem and the fix: it is passed on.
+    res = ctx.execute(cmd, timeout = timeout)
     if res.return_code != 0:
-        # mcc's own one-line error names the problem and the fix: pass it on.
-        fail("`mcc --target %s toolchain install` failed (exit %d):\n%s" % (
-            ctx.attr.target,
+        fail("`mcc %s` failed (exit %d):\n%s" % (
+            " ".join([str(a) for a in cmd[1:]]),
             res.return_code,
             (res.stderr + res.stdout).strip(),
         ))
-    res = ctx.execute(cmd + ["toolchain", "path"])
-    if res.return_code != 0:
-        fail("`mcc --target %s toolchain path` failed (exit %d):\n%s" % (
-            ctx.attr.target,
-            res.return_code,
-            (res.stderr + res.stdout).strip(),
-        ))
-    cc = ctx.path(res.stdout.strip())
+    return res.stdout.strip()
+
+def _mcc_musl_toolchain_impl(ctx):
+    target = MUSL_TARGETS[ctx.attr.target]
+
+    cmd = _mcc_cmd(ctx) + ["--target", ctx.attr.target]
+    _run_mcc(ctx, cmd + ["toolchain", "install"], timeout = 3600)
+    cc = ctx.path(_run_mcc(ctx, cmd + ["toolchain", "path"]))
     if not cc.exists:
         fail("`mcc toolchain path` printed %s for %s, which does not exist" % (cc, ctx.attr.target))
 
@@ -189,42 +209,39 @@ mcc_musl_toolchain = repository_rule(
     environ = ["MCC", "MCC_CACHE", "MCC_MIRROR", "MCC_OFFLINE", "XDG_CACHE_HOME", "PATH"],
 )
 
-def _mcc_pinned_debs_impl(ctx):
-    # The pins are mcc's own (sysroots/*.json); the files come from a local
-    # mirror and are checked against the pin's sha256 on the way in.
-    ws = str(_workspace_dir(ctx))
-    mirrors = [m for m in ctx.os.environ.get("MCC_MIRROR", "").split(",") if m]
-    mirrors.append(ws + "/.mirror/debian")
-    exports = []
-    for pin_file, name in ctx.attr.pins.items():
-        pins = json.decode(ctx.read(ctx.path(pin_file)))
-        pin = pins[0]
-        url = None
-        for m in mirrors:
-            m = m[len("file://"):] if m.startswith("file://") else m
-            if m.startswith("/") and ctx.path(m + "/" + pin["file"]).exists:
-                url = "file://" + m + "/" + pin["file"]
-                break
-        if not url:
-            fail("mcc: pinned %s not found in %s: run `make mirror` (it downloads it with apt-get download)" % (
-                pin["file"],
-                ", ".join(mirrors),
-            ))
-        ctx.download(url = url, output = name + ".deb", sha256 = pin["sha256"])
-        exports.append(name + ".deb")
-    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
-    ctx.file("BUILD.bazel", "exports_files(%s)\n" % repr(exports))
+def _mcc_pins_impl(ctx):
+    for f in ctx.attr._pin_files:
+        ctx.path(f)  # watched: a pin bump re-runs this rule
+    cmd = _mcc_cmd(ctx)
+    names = sorted(ctx.attr.pins.keys())
+    records = {p["name"]: p for p in json.decode(_run_mcc(ctx, cmd + ["--json", "pins", "list"] + names))}
 
-mcc_pinned_debs = repository_rule(
-    implementation = _mcc_pinned_debs_impl,
-    doc = "The pinned Debian packages mcc image takes files from, as checked inputs.",
+    # `mcc pins fetch` fetches what the store lacks, checks size and sha256,
+    # and prints each pin's store path, in the order asked.
+    paths = _run_mcc(ctx, cmd + ["pins", "fetch"] + names, timeout = 3600).splitlines()
+    if len(paths) != len(names):
+        fail("`mcc pins fetch %s` printed %d paths, want one per pin" % (" ".join(names), len(paths)))
+
+    # Copied in (not linked), checked again against the pin's sha256 on the
+    # way: the repository holds the pinned bytes whatever later happens to
+    # the store.
+    for name, path in zip(names, paths):
+        ctx.download(url = "file://" + path, output = ctx.attr.pins[name], sha256 = records[name]["sha256"])
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.file("BUILD.bazel", "exports_files(%s)\n" % repr(sorted(ctx.attr.pins.values())))
+
+mcc_pins = repository_rule(
+    implementation = _mcc_pins_impl,
+    doc = "Pinned files (sysroots/*.json) as checked inputs, fetched by `mcc pins fetch`.",
     attrs = {
-        "pins": attr.label_keyed_string_dict(
-            allow_files = [".json"],
-            doc = "the sysroots/*.json pin file naming the .deb -> output name",
+        "pins": attr.string_dict(
+            mandatory = True,
+            doc = "mcc's pin name -> the file name it gets in this repository",
         ),
+        "_pin_files": attr.label_list(default = _PIN_FILES, allow_files = [".json"]),
     },
-    environ = ["MCC_MIRROR"],
+    # Only which mcc runs matters: the bytes are pinned, wherever they come from.
+    environ = ["MCC"],
 )
 
 # buildifier: disable=unnamed-macro
