@@ -97,7 +97,7 @@ func (in *Installer) Key(t Target) (key, gcc, gccVersion string, err error) {
 		return "", "", "", err
 	}
 	key = store.Key("musl-"+t.Name, map[string]string{
-		"recipe": recipe, "target": t.Name, "musl": pin.SHA256, "gcc": gccVersion,
+		"recipe": recipe, "target": t.Ident(), "musl": pin.SHA256, "gcc": gccVersion,
 		"shim": digest(dlfoSource), "specs_extra": linkExtra,
 	})
 	return key, gcc, gccVersion, nil
@@ -206,7 +206,7 @@ func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, fina
 	}
 	cross := strings.TrimSuffix(gcc, "gcc")
 	steps := [][]string{
-		{"./configure", "--prefix=" + tmp, "--target=" + t.Musl, "CROSS_COMPILE=" + cross, "CC=" + gcc, "--disable-shared", "--disable-wrapper"},
+		{"./configure", "--prefix=" + tmp, "--target=" + t.Musl, "CROSS_COMPILE=" + cross, "CC=" + t.CC(gcc), "--disable-shared", "--disable-wrapper"},
 		{"make", "-j" + strconv.Itoa(runtime.NumCPU())},
 		{"make", "install"},
 	}
@@ -264,6 +264,6 @@ func writeWrapper(tmp, final, gcc string, t Target) error {
 		return err
 	}
 	script := fmt.Sprintf("#!/bin/sh\n# mcc: musl C compiler for %s (Debian's %s with musl's specs).\nexec %s \"$@\" -specs %s\n",
-		t.Name, filepath.Base(gcc), gcc, filepath.Join(final, "lib", "musl-gcc.specs"))
+		t.Name, filepath.Base(gcc), t.CC(gcc), filepath.Join(final, "lib", "musl-gcc.specs"))
 	return os.WriteFile(filepath.Join(tmp, "bin", "cc"), []byte(script), 0o755)
 }

@@ -26,6 +26,7 @@ type Target struct {
 	Musl    string      `json:"musl"`             // musl triple: aarch64-linux-musl
 	LdArch  string      `json:"ld_arch"`          // ld-musl-<LdArch>.so.1
 	Package string      `json:"package"`          // Debian package with <GNU>-gcc
+	CFlags  []string    `json:"cflags,omitempty"` // on every compile: where musl's ABI is not Debian gcc's default
 	QEMU    string      `json:"qemu,omitempty"`   // qemu-user binary for foreign hosts
 	Machine elf.Machine `json:"-"`
 	Class   elf.Class   `json:"-"`
@@ -37,7 +38,7 @@ var table = []Target{
 	{Name: "linux/arm/v7", GOOS: "linux", GOARCH: "arm", GOARM: "7", GNU: "arm-linux-gnueabihf", Musl: "armv7-linux-musleabihf", LdArch: "armhf", Package: "gcc-arm-linux-gnueabihf", QEMU: "qemu-arm-static", Machine: elf.EM_ARM, Class: elf.ELFCLASS32},
 	{Name: "linux/riscv64", GOOS: "linux", GOARCH: "riscv64", GNU: "riscv64-linux-gnu", Musl: "riscv64-linux-musl", LdArch: "riscv64", Package: "gcc-riscv64-linux-gnu", QEMU: "qemu-riscv64-static", Machine: elf.EM_RISCV, Class: elf.ELFCLASS64},
 	{Name: "linux/386", GOOS: "linux", GOARCH: "386", GNU: "i686-linux-gnu", Musl: "i686-linux-musl", LdArch: "i386", Package: "gcc-i686-linux-gnu", QEMU: "qemu-i386-static", Machine: elf.EM_386, Class: elf.ELFCLASS32},
-	{Name: "linux/ppc64le", GOOS: "linux", GOARCH: "ppc64le", GNU: "powerpc64le-linux-gnu", Musl: "powerpc64le-linux-musl", LdArch: "powerpc64le", Package: "gcc-powerpc64le-linux-gnu", QEMU: "qemu-ppc64le-static", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64},
+	{Name: "linux/ppc64le", GOOS: "linux", GOARCH: "ppc64le", GNU: "powerpc64le-linux-gnu", Musl: "powerpc64le-linux-musl", LdArch: "powerpc64le", Package: "gcc-powerpc64le-linux-gnu", CFlags: []string{"-mlong-double-64"}, QEMU: "qemu-ppc64le-static", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64},
 	{Name: "linux/s390x", GOOS: "linux", GOARCH: "s390x", GNU: "s390x-linux-gnu", Musl: "s390x-linux-musl", LdArch: "s390x", Package: "gcc-s390x-linux-gnu", QEMU: "qemu-s390x-static", Machine: elf.EM_S390, Class: elf.ELFCLASS64},
 	{Name: "linux/mips64le", GOOS: "linux", GOARCH: "mips64le", GOMIPS: "hardfloat", GNU: "mips64el-linux-gnuabi64", Musl: "mips64el-linux-musl", LdArch: "mips64el", Package: "gcc-mips64el-linux-gnuabi64", QEMU: "qemu-mips64el-static", Machine: elf.EM_MIPS, Class: elf.ELFCLASS64},
 	{Name: "linux/mipsle", GOOS: "linux", GOARCH: "mipsle", GOMIPS: "hardfloat", GNU: "mipsel-linux-gnu", Musl: "mipsel-linux-musl", LdArch: "mipsel", Package: "gcc-mipsel-linux-gnu", QEMU: "qemu-mipsel-static", Machine: elf.EM_MIPS, Class: elf.ELFCLASS32},
@@ -125,6 +126,22 @@ func (t Target) GoEnv() []string {
 		env = append(env, t.mipsVar()+"="+t.GOMIPS)
 	}
 	return env
+}
+
+// CC is the compiler command for t: Debian's gcc plus t's ABI flags (musl's
+// powerpc64 ABI has a 64-bit long double; Debian's gcc defaults to IBM's
+// 128-bit one, and musl's configure refuses the mismatch).
+func (t Target) CC(gcc string) string {
+	return strings.Join(append([]string{gcc}, t.CFlags...), " ")
+}
+
+// Ident names t in toolchain store keys: its name, plus its ABI flags when
+// it has any (so keys of targets without flags stay as they were).
+func (t Target) Ident() string {
+	if len(t.CFlags) == 0 {
+		return t.Name
+	}
+	return t.Name + " cflags=" + strings.Join(t.CFlags, " ")
 }
 
 // mipsVar is the go environment variable that picks the float ABI: GOMIPS

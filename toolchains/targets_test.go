@@ -81,3 +81,21 @@ func TestMachineNamesDistinct(t *testing.T) {
 		seen[n] = tt.Name
 	}
 }
+
+// TestABIFlags: ppc64le compiles with musl's 64-bit long double, and only
+// targets with flags get them in their store key.
+func TestABIFlags(t *testing.T) {
+	tests := []struct{ target, cc, ident string }{
+		{"linux/amd64", "/usr/bin/gcc", "linux/amd64"},
+		{"linux/ppc64le", "/usr/bin/gcc -mlong-double-64", "linux/ppc64le cflags=-mlong-double-64"},
+	}
+	for _, tt := range tests {
+		tgt, err := Lookup(tt.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cc, id := tgt.CC("/usr/bin/gcc"), tgt.Ident(); cc != tt.cc || id != tt.ident {
+			t.Errorf("%s: CC = %q, Ident = %q; want %q, %q", tt.target, cc, id, tt.cc, tt.ident)
+		}
+	}
+}
