@@ -59,9 +59,10 @@ func processAlive(pid int) bool {
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
-// processesIn lists the processes whose working directory is dir or below
-// it, even if dir was already removed (the kernel then adds " (deleted)").
-func processesIn(dir string) []int {
+// ProcessesIn lists the processes (other than this one) whose working
+// directory is dir or below it, even if dir was already removed (the
+// kernel then adds " (deleted)"). Tests use it to prove nothing survives.
+func ProcessesIn(dir string) []int {
 	var in []int
 	for _, pid := range pids() {
 		if pid == os.Getpid() {
@@ -88,7 +89,7 @@ func killProcessesIn(dir string) (killed []int) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		var round []int
-		for _, pid := range processesIn(dir) {
+		for _, pid := range ProcessesIn(dir) {
 			if syscall.Kill(pid, syscall.SIGKILL) == nil {
 				round = append(round, pid)
 			}
