@@ -294,3 +294,35 @@ func BenchmarkCheckRealEntry(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckStampSkipsRehashUntilAFileChanges: after a full check passes the
+// next one only stats, but a changed byte (same size, so only a re-hash
+// sees it) moves the file's ctime and is caught.
+func TestCheckStampSkipsRehashUntilAFileChanges(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _, err := s.Entry(context.Background(), "stamp-test", func(ctx context.Context, d string) error {
+		return os.WriteFile(filepath.Join(d, "libc.a"), []byte("0123456789"), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check("stamp-test"); err != nil {
+		t.Fatal(err)
+	}
+	if s.checkedStamp("stamp-test") == "" {
+		t.Fatal("a passed full check left no stamp")
+	}
+	if err := s.Check("stamp-test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "libc.a"), []byte("0123456789"[:9]+"X"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var de *DamagedError
+	if err := s.Check("stamp-test"); !errors.As(err, &de) || !strings.Contains(err.Error(), "libc.a: changed") {
+		t.Fatalf("changed byte after a stamped check: %v", err)
+	}
+}

@@ -68,7 +68,16 @@ func (e *DamagedError) Error() string {
 // scanTree records every path under dir; hash says whether files are
 // hashed (else their Record has no SHA256).
 func scanTree(dir string, hash bool) (map[string]Record, error) {
+	files, _, err := scanTreeStamped(dir, hash)
+	return files, err
+}
+
+// scanTreeStamped also returns the tree's change stamp: a digest of every
+// path's inode, size and ctime ("" where the platform has none).
+func scanTreeStamped(dir string, hash bool) (map[string]Record, string, error) {
 	files := map[string]Record{}
+	h := sha256.New()
+	stamped := true
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -78,18 +87,25 @@ func scanTree(dir string, hash bool) (map[string]Record, error) {
 		if rel == "." || rel == ManifestName {
 			return nil
 		}
-		r, err := record(p, d, hash)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		cs := changeStamp(info)
+		stamped = stamped && cs != ""
+		fmt.Fprintf(h, "%s\x00%s\n", rel, cs)
+		r, err := record(p, d, info, hash)
 		files[rel] = r
 		return err
 	})
-	return files, err
+	if !stamped {
+		return files, "", err
+	}
+	return files, hex.EncodeToString(h.Sum(nil)), err
 }
 
-func record(p string, d fs.DirEntry, hash bool) (Record, error) {
-	info, err := d.Info()
-	if err != nil {
-		return Record{}, err
-	}
+func record(p string, d fs.DirEntry, info fs.FileInfo, hash bool) (Record, error) {
+	var err error
 	mode := "0" + strconv.FormatUint(uint64(info.Mode().Perm()), 8)
 	switch {
 	case d.IsDir():
@@ -164,7 +180,31 @@ func (s *Store) Verify(key string) ([]string, error) {
 // every path has its type, mode and size, no path was added, and, for
 // entries up to checkHashLimit bytes, every file its sha256. It returns a
 // *DamagedError, or an error if the entry could not be read at all.
+//
+// A full re-hash costs ~20 ms on a toolchain, too much for every `mcc go
+// build`: after one passes, the tree's change stamp (inodes, sizes, ctimes;
+// the idea of git's index) is remembered beside the entry, and while the
+// stamp holds, types, modes and sizes are all that is compared. Any write
+// or chmod of a file moves its ctime and brings the full re-hash back.
 func (s *Store) Check(key string) error {
+	dir := s.Path(key)
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("store entry %s: %w", key, err)
+	}
+	want, err := readManifest(dir)
+	if err != nil {
+		return &DamagedError{Key: key, Problems: []string{err.Error()}}
+	}
+	got, stamp, err := scanTreeStamped(dir, false)
+	if err != nil {
+		return fmt.Errorf("reading store entry %s: %w", key, err)
+	}
+	if bad := differences(want.Files, got, false); len(bad) > 0 {
+		return &DamagedError{Key: key, Problems: bad}
+	}
+	if stamp != "" && s.checkedStamp(key) == stamp {
+		return nil
+	}
 	bad, err := s.compare(key, func(total int64) bool { return total <= checkHashLimit })
 	if err != nil {
 		return err
@@ -172,7 +212,31 @@ func (s *Store) Check(key string) error {
 	if len(bad) > 0 {
 		return &DamagedError{Key: key, Problems: bad}
 	}
+	if stamp != "" {
+		s.rememberStamp(key, stamp) // best effort: without it the next check re-hashes
+	}
 	return nil
+}
+
+func (s *Store) stampPath(key string) string { return filepath.Join(s.Root, "checked", key) }
+
+func (s *Store) checkedStamp(key string) string {
+	b, err := os.ReadFile(s.stampPath(key))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func (s *Store) rememberStamp(key, stamp string) {
+	p := s.stampPath(key)
+	if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
+		return
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", p, os.Getpid())
+	if os.WriteFile(tmp, []byte(stamp+"\n"), 0o644) == nil {
+		os.Rename(tmp, p)
+	}
 }
 
 // compare lists the differences between the entry and its manifest;

@@ -19,6 +19,18 @@ func idOf(info os.FileInfo) fileID {
 	return fileID{}
 }
 
+// changeStamp is what changes whenever a file's bytes or mode change:
+// inode, size and ctime. ctime cannot be set back by a user (touch sets
+// mtime only), so an unchanged stamp means unchanged bytes.
+func changeStamp(info os.FileInfo) string {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return strconv.FormatUint(st.Ino, 10) + "." + strconv.FormatInt(st.Size, 10) + "." +
+		strconv.FormatInt(st.Ctim.Sec, 10) + "." + strconv.FormatInt(st.Ctim.Nsec, 10)
+}
+
 // pids lists the processes in /proc.
 func pids() []int {
 	ents, _ := os.ReadDir("/proc")

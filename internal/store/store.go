@@ -305,6 +305,7 @@ func (s *Store) Remove(ctx context.Context, key string) error {
 		return err
 	}
 	defer unlock()
+	os.Remove(s.stampPath(key))
 	trash := filepath.Join(s.tmpDir(), key+".removing")
 	if err := os.Rename(s.Path(key), trash); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
