@@ -10,7 +10,7 @@ import "os"
 type fileID struct{}
 
 func idOf(os.FileInfo) fileID               { return fileID{} }
-func changeStamp(os.FileInfo) string         { return "" } // no stamp: always re-hash
+func changeStamp(os.FileInfo) string        { return "" } // no stamp: always re-hash
 func openFiles() map[fileID]bool            { return nil }
 func processAlive(int) bool                 { return true }
 func killProcessesIn(string) (killed []int) { return nil }
