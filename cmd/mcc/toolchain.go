@@ -161,8 +161,10 @@ func (a *app) toolchainList(in *toolchains.Installer) error {
 		status := "available"
 		if _, _, err := toolchains.Compiler(t); err != nil {
 			status = "needs apt-get install " + t.Package
-		} else if tc, ok, _ := in.Installed(t); ok {
+		} else if tc, ok, err := in.Installed(t); ok {
 			status = "installed " + tc.CC
+		} else if err != nil {
+			status = "damaged: " + err.Error()
 		}
 		row["status"] = status
 		rows = append(rows, row)
