@@ -12,7 +12,7 @@ DEMO_STEPS :=
 TEST_STEPS :=
 -include mk/*.mk
 
-.PHONY: all setup mirror build demo demo-go test test-go bench clean
+.PHONY: all setup mirror build demo demo-go test test-go test-fuzz bench clean
 all: build
 
 setup:
@@ -33,10 +33,20 @@ demo: mirror demo-go $(DEMO_STEPS)
 demo-go: build
 	bash scripts/demo-go.sh $(MCC)
 
-test: mirror test-go $(TEST_STEPS)
+test: mirror test-go test-fuzz $(TEST_STEPS)
 
 test-go: build
 	MCC_TEST_SOURCES=$(SOURCES) MCC_TEST_STORE=$(CURDIR)/.cache/test-store go test -count=1 -timeout 75m ./...
+
+# test-fuzz runs each parser of untrusted input briefly under the fuzzer,
+# from its seed corpus in testdata/fuzz (a crash fails the run and leaves
+# the failing input there to commit as a regression case).
+FUZZ := internal/elfcheck:FuzzInspect internal/mkbundle:FuzzReadAssembly \
+        internal/unpack:FuzzArchive internal/unpack:FuzzName sysroots:FuzzParse
+test-fuzz:
+	for f in $(FUZZ); do \
+	  go test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime 10s -fuzzminimizetime 100x ./$${f%%:*} || exit 1; \
+	done
 
 bench: mirror
 	bash bench/run.sh
