@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,9 @@ func Run(t Target, bin string, args ...string) *exec.Cmd {
 	if t.Native() {
 		return exec.Command(bin, args...)
 	}
-	return exec.Command(t.QEMU, append([]string{bin}, args...)...)
+	cmd := exec.Command(t.QEMU, append([]string{bin}, args...)...)
+	cmd.Env = t.EmulatorEnv(os.Environ())
+	return cmd
 }
 
 // runner runs the build commands of a recipe (the musl sysroot, the Mono

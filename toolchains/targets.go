@@ -21,13 +21,14 @@ type Target struct {
 	GOOS    string      `json:"goos"`   // linux
 	GOARCH  string      `json:"goarch"` // arm64
 	GOARM   string      `json:"goarm,omitempty"`
-	GOMIPS  string      `json:"gomips,omitempty"` // GOMIPS or GOMIPS64: must match the float ABI of the musl build
-	GNU     string      `json:"gnu"`              // Debian cross triple: aarch64-linux-gnu
-	Musl    string      `json:"musl"`             // musl triple: aarch64-linux-musl
-	LdArch  string      `json:"ld_arch"`          // ld-musl-<LdArch>.so.1
-	Package string      `json:"package"`          // Debian package with <GNU>-gcc
-	CFlags  []string    `json:"cflags,omitempty"` // on every compile: where musl's ABI is not Debian gcc's default
-	QEMU    string      `json:"qemu,omitempty"`   // qemu-user binary for foreign hosts
+	GOMIPS  string      `json:"gomips,omitempty"`   // GOMIPS or GOMIPS64: must match the float ABI of the musl build
+	GNU     string      `json:"gnu"`                // Debian cross triple: aarch64-linux-gnu
+	Musl    string      `json:"musl"`               // musl triple: aarch64-linux-musl
+	LdArch  string      `json:"ld_arch"`            // ld-musl-<LdArch>.so.1
+	Package string      `json:"package"`            // Debian package with <GNU>-gcc
+	CFlags  []string    `json:"cflags,omitempty"`   // on every compile: where musl's ABI is not Debian gcc's default
+	QEMU    string      `json:"qemu,omitempty"`     // qemu-user binary for foreign hosts
+	QEMUEnv []string    `json:"qemu_env,omitempty"` // set for programs run under QEMU (merged into GODEBUG)
 	Machine elf.Machine `json:"-"`
 	Class   elf.Class   `json:"-"`
 }
@@ -37,7 +38,7 @@ var table = []Target{
 	{Name: "linux/arm64", GOOS: "linux", GOARCH: "arm64", GNU: "aarch64-linux-gnu", Musl: "aarch64-linux-musl", LdArch: "aarch64", Package: "gcc-aarch64-linux-gnu", QEMU: "qemu-aarch64-static", Machine: elf.EM_AARCH64, Class: elf.ELFCLASS64},
 	{Name: "linux/arm/v7", GOOS: "linux", GOARCH: "arm", GOARM: "7", GNU: "arm-linux-gnueabihf", Musl: "armv7-linux-musleabihf", LdArch: "armhf", Package: "gcc-arm-linux-gnueabihf", QEMU: "qemu-arm-static", Machine: elf.EM_ARM, Class: elf.ELFCLASS32},
 	{Name: "linux/riscv64", GOOS: "linux", GOARCH: "riscv64", GNU: "riscv64-linux-gnu", Musl: "riscv64-linux-musl", LdArch: "riscv64", Package: "gcc-riscv64-linux-gnu", QEMU: "qemu-riscv64-static", Machine: elf.EM_RISCV, Class: elf.ELFCLASS64},
-	{Name: "linux/386", GOOS: "linux", GOARCH: "386", GNU: "i686-linux-gnu", Musl: "i686-linux-musl", LdArch: "i386", Package: "gcc-i686-linux-gnu", QEMU: "qemu-i386-static", Machine: elf.EM_386, Class: elf.ELFCLASS32},
+	{Name: "linux/386", GOOS: "linux", GOARCH: "386", GNU: "i686-linux-gnu", Musl: "i686-linux-musl", LdArch: "i386", Package: "gcc-i686-linux-gnu", QEMU: "qemu-i386-static", QEMUEnv: []string{"GODEBUG=asyncpreemptoff=1"}, Machine: elf.EM_386, Class: elf.ELFCLASS32},
 	{Name: "linux/ppc64le", GOOS: "linux", GOARCH: "ppc64le", GNU: "powerpc64le-linux-gnu", Musl: "powerpc64le-linux-musl", LdArch: "powerpc64le", Package: "gcc-powerpc64le-linux-gnu", CFlags: []string{"-mlong-double-64"}, QEMU: "qemu-ppc64le-static", Machine: elf.EM_PPC64, Class: elf.ELFCLASS64},
 	{Name: "linux/s390x", GOOS: "linux", GOARCH: "s390x", GNU: "s390x-linux-gnu", Musl: "s390x-linux-musl", LdArch: "s390x", Package: "gcc-s390x-linux-gnu", QEMU: "qemu-s390x-static", Machine: elf.EM_S390, Class: elf.ELFCLASS64},
 	{Name: "linux/mips64le", GOOS: "linux", GOARCH: "mips64le", GOMIPS: "hardfloat", GNU: "mips64el-linux-gnuabi64", Musl: "mips64el-linux-musl", LdArch: "mips64el", Package: "gcc-mips64el-linux-gnuabi64", QEMU: "qemu-mips64el-static", Machine: elf.EM_MIPS, Class: elf.ELFCLASS64},
@@ -142,6 +143,29 @@ func (t Target) Ident() string {
 		return t.Name
 	}
 	return t.Name + " cflags=" + strings.Join(t.CFlags, " ")
+}
+
+// EmulatorEnv is env for a program of t run under t.QEMU: t.QEMUEnv
+// added, GODEBUG settings appended to the user's (later ones win). Debian
+// 12's qemu-i386 mis-delivers the signal Go's scheduler preempts with
+// ("fatal: bad g in signal handler", even without cgo), so linux/386
+// turns signal preemption off under emulation only.
+func (t Target) EmulatorEnv(env []string) []string {
+	out := append([]string(nil), env...)
+	for _, kv := range t.QEMUEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		merged := false
+		for i := len(out) - 1; i >= 0 && k == "GODEBUG"; i-- {
+			if old, ok := strings.CutPrefix(out[i], "GODEBUG="); ok {
+				out[i], merged = "GODEBUG="+strings.Trim(old+","+v, ","), true
+				break
+			}
+		}
+		if !merged {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // mipsVar is the go environment variable that picks the float ABI: GOMIPS

@@ -99,3 +99,23 @@ func TestABIFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestEmulatorEnv(t *testing.T) {
+	i386, _ := Lookup("linux/386")
+	arm64, _ := Lookup("linux/arm64")
+	tests := []struct {
+		tgt  Target
+		env  []string
+		want string
+	}{
+		{i386, []string{"A=1"}, "A=1 GODEBUG=asyncpreemptoff=1"},
+		{i386, []string{"GODEBUG=http2debug=1", "B=2"}, "GODEBUG=http2debug=1,asyncpreemptoff=1 B=2"},
+		{i386, []string{"GODEBUG="}, "GODEBUG=asyncpreemptoff=1"},
+		{arm64, []string{"GODEBUG=x=1"}, "GODEBUG=x=1"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(tt.tgt.EmulatorEnv(tt.env), " "); got != tt.want {
+			t.Errorf("%s EmulatorEnv(%q) = %q, want %q", tt.tgt.Name, tt.env, got, tt.want)
+		}
+	}
+}

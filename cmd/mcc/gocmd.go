@@ -64,6 +64,7 @@ func runGo(ctx context.Context, a *app, args []string) error {
 	}
 	if !t.Native() {
 		o.Exec = t.QEMU
+		o.Env = t.EmulatorEnv(o.Env) // go test/run pass it on to the emulated program
 	}
 	if a.verbose {
 		o.Trace = a.stderr
