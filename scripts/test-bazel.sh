@@ -60,10 +60,12 @@ bench() { # bench LABEL COMMAND... : runs it, records wall time
   "${@:2}" || rc=$?
   t1=$(date +%s.%N)
   [ "$rc" = 0 ] || return "$rc"
-  local secs
+  local secs load
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-  say "$1: ${secs}s"
-  [ -n "${BENCH_OUT:-}" ] && echo "| $1 | ${secs} s | \`${*:2}\` |" >> "$BENCH_OUT"
+  # The machine is shared: the load next to the time says how to read it.
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "$1: ${secs}s (load average $load)"
+  [ -n "${BENCH_OUT:-}" ] && echo "| $1 | ${secs} s (load $load) | \`${*:2}\` |" >> "$BENCH_OUT"
   return 0
 }
 
@@ -242,6 +244,9 @@ if has_step cache; then
         { tail -30 "$tmp/a.log" >&2; return 1; }
     }
     bench "cold build (clean output base, empty remote cache)" in_a || fail "cold build in $tmp/a"
+    actions=$(sed -n 's/^INFO: Build completed successfully, \([0-9]*\) total actions$/\1/p' "$tmp/a.log" | tail -1)
+    say "cold build: ${actions:-?} actions"
+    [ -n "${BENCH_OUT:-}" ] && echo "| actions of the cold build | ${actions:-?} | \`bazel build\` summary line |" >> "$BENCH_OUT"
     a_mb=$(du -sm "$FILL_OB" | cut -f1)
     say "output base after a cold build: ${a_mb} MB"
     [ -n "${BENCH_OUT:-}" ] && echo "| output base after a cold build | ${a_mb} MB | \`du -sm \$(bazel info output_base)\` |" >> "$BENCH_OUT"
