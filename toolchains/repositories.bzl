@@ -28,6 +28,9 @@ _PIN_FILES = [
     Label("//sysroots:musl.json"),
 ]
 
+# The table's order (amd64 first), not sorted: the generated block below
+# follows toolchains/targets.go.
+# buildifier: disable=unsorted-dict-items
 # BEGIN MUSL_TARGETS: generated from toolchains/targets.go by
 # `go test ./toolchains -run TestBazelTargetsMatchTable -update`; do not edit.
 # Maps mcc's --target to its Bazel name, the C toolchain's CPU, Debian's
