@@ -13,8 +13,8 @@ import (
 
 	"github.com/mcc-build/mcc/internal/elfcheck"
 	"github.com/mcc-build/mcc/internal/testenv"
-	"github.com/mcc-build/mcc/sysroots"
 	monopatches "github.com/mcc-build/mcc/patches/mono"
+	"github.com/mcc-build/mcc/sysroots"
 )
 
 func TestSkipMonoSource(t *testing.T) {
