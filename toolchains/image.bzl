@@ -49,7 +49,7 @@ mcc_image = rule(
         ),
         "tag": attr.string(doc = "Image name:tag recorded in the archive; empty: mcc's default."),
         # mcc is built in the target configuration, not the exec one: on
-        # Bazel 4 any other configuration compiles mcc's ~760 packages (and
+        # Bazel 4 any other configuration compiles mcc's ~210 packages (and
         # the standard library) a second time, next to the same packages
         # that `bazel test //...` builds. So an image is built for the host
         # platform: for a cross image, build the binary with --platforms and
