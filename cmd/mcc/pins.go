@@ -140,11 +140,21 @@ func anyOK(checks []fetch.URLCheck, pin string) bool {
 	return false
 }
 
+// printChecks marks each URL ok or FAIL; a 404 from one archive of a
+// location that another archive serves is expected (apt's sources list
+// several archives, each with its own pool) and marked "--".
 func printChecks(a *app, checks []fetch.URLCheck) {
+	served := map[string]bool{}
+	for _, c := range checks {
+		served[c.Pin+" "+c.Location] = served[c.Pin+" "+c.Location] || c.OK
+	}
 	for _, c := range checks {
 		mark := "FAIL"
-		if c.OK {
+		switch {
+		case c.OK:
 			mark = "ok  "
+		case served[c.Pin+" "+c.Location] && strings.HasPrefix(c.Status, "not found"):
+			mark = "--  "
 		}
 		where := c.URL
 		if where == "" {
