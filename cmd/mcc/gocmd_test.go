@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
 	"github.com/mcc-build/mcc/internal/elfcheck"
 	"github.com/mcc-build/mcc/internal/testenv"
 	"github.com/mcc-build/mcc/toolchains"
@@ -68,6 +71,7 @@ func TestGoBuildStaticAndRuns(t *testing.T) {
 		{"cgoapp", []string{"c=42", "user=root", "localhost=true err=<nil>"}},
 		{"sqliteapp", []string{"sqlite sum=42"}},
 	}
+	built := t.TempDir() // the cgo program per target, for one image index of all
 	for _, name := range testedTargets {
 		tgt, _ := toolchains.Lookup(name)
 		for _, p := range programs {
@@ -76,6 +80,9 @@ func TestGoBuildStaticAndRuns(t *testing.T) {
 				copyTree(t, filepath.Join("testdata", p.dir), dir)
 				bin := filepath.Join(dir, "prog")
 				goBuild(t, name, dir, bin)
+				if p.dir == "cgoapp" {
+					testenv.CopyFile(t, bin, filepath.Join(built, strings.ReplaceAll(name, "/", "_")))
+				}
 				r, err := elfcheck.Check(bin, elfcheck.Want{Machine: tgt.Machine, Class: tgt.Class})
 				if err != nil || len(r.Problems) > 0 || r.Interp != "" || len(r.Needed) > 0 {
 					t.Fatalf("%s is not a static %s binary: %v %+v", bin, name, err, r)
@@ -91,6 +98,64 @@ func TestGoBuildStaticAndRuns(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+	t.Run("one_image_index", func(t *testing.T) { imageIndexOfAll(t, built) })
+}
+
+// imageIndexOfAll packs every target's cgo program into one multi-platform
+// image and reads the layout back: one manifest per target of the table,
+// each with the table's platform.
+func imageIndexOfAll(t *testing.T, built string) {
+	args := append(sharedArgs(t), "image", "-o", filepath.Join(t.TempDir(), "all.tar"), "--layout", filepath.Join(built, "oci"))
+	want := map[string]bool{}
+	for _, name := range testedTargets {
+		f := filepath.Join(built, strings.ReplaceAll(name, "/", "_"))
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s was not built: %v", name, err)
+		}
+		args = append(args, "--platform", name+"="+f)
+		want[name] = true
+	}
+	if out, err := mccCmd(t, args...).CombinedOutput(); err != nil {
+		t.Fatalf("mcc image: %v\n%s", err, out)
+	}
+	idx, err := layout.ImageIndexFromPath(filepath.Join(built, "oci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	collectPlatforms(t, idx, got)
+	if len(got) != len(want) {
+		t.Fatalf("index platforms %v, want %v", got, want)
+	}
+	for p := range want {
+		if !got[p] {
+			t.Errorf("index lacks %s (has %v)", p, got)
+		}
+	}
+}
+
+func collectPlatforms(t *testing.T, idx v1.ImageIndex, got map[string]bool) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range im.Manifests {
+		if d.MediaType.IsIndex() {
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			collectPlatforms(t, child, got)
+			continue
+		}
+		if d.Platform != nil {
+			p := d.Platform.OS + "/" + d.Platform.Architecture
+			if d.Platform.Variant != "" {
+				p += "/" + d.Platform.Variant
+			}
+			got[p] = true
 		}
 	}
 }
