@@ -94,7 +94,7 @@ func (f *Fetcher) checkURL(ctx context.Context, pin sysroots.Pin, loc, u string)
 		c.Status = describe(err, f.timeouts())
 		return c, "", nil
 	}
-	if err := checkFile(pin, p); err != nil {
+	if err := checkFile(pin, p, true); err != nil {
 		os.Remove(p)
 		c.Status = "serves other bytes: " + err.Error()
 		return c, "", nil

@@ -80,6 +80,7 @@ func (f *Fetcher) notFound(pin sysroots.Pin, looked []string) error {
 // the pin's locations (its resolved URLs tried in order).
 type source struct {
 	label    string   // for messages
+	mirror   bool     // a mirror, not one of the pin's own locations
 	urls     []string // candidates for the artifact
 	sigURLs  []string // candidates for its signature
 	resolveE error    // the location could not be resolved
@@ -89,7 +90,7 @@ func (f *Fetcher) sources(pin sysroots.Pin) []source {
 	var out []source
 	for _, m := range f.Mirrors {
 		base := strings.TrimSuffix(MirrorURL(m), "/")
-		s := source{label: "mirror " + base}
+		s := source{label: "mirror " + base, mirror: true}
 		for _, n := range append([]string{pin.File, "sha256/" + pin.SHA256}, pin.Aliases...) {
 			s.urls = append(s.urls, base+"/"+n)
 		}
@@ -154,7 +155,7 @@ func (f *Fetcher) trySource(ctx context.Context, pin sysroots.Pin, src source) (
 		res, err := f.keep(ctx, pin, src, u, p)
 		return res, "", err
 	}
-	return nil, summarize(reasons, len(src.urls) > 1 && strings.HasPrefix(src.label, "mirror ")), nil
+	return nil, summarize(reasons, src.mirror), nil
 }
 
 // summarize says why a source failed: one reason when all agree.
@@ -176,7 +177,7 @@ func summarize(reasons []string, mirror bool) string {
 // keep checks the downloaded file against the pin and stores it.
 func (f *Fetcher) keep(ctx context.Context, pin sysroots.Pin, src source, u, tmp string) (*Result, error) {
 	defer os.Remove(tmp)
-	if err := checkFile(pin, tmp); err != nil {
+	if err := checkFile(pin, tmp, false); err != nil {
 		return nil, badinput.Errorf("pin %s: %s served by %s; nothing was kept: replace the file there with the pinned one, or drop that source", pin.Name, err, u)
 	}
 	r, err := os.Open(tmp)
@@ -207,8 +208,10 @@ func (f *Fetcher) keep(ctx context.Context, pin sysroots.Pin, src source, u, tmp
 }
 
 // checkFile compares a file with the pin: size first (cheap, clear), then
-// sha256, then for module zips the go.sum hash the checksum database vouches for.
-func checkFile(pin sysroots.Pin, p string) error {
+// (with sha) sha256, then for module zips the go.sum hash the checksum
+// database vouches for. keep passes sha=false: Store.PutBlob hashes the
+// bytes while it copies them, and a second pass over 117 MB is waste.
+func checkFile(pin sysroots.Pin, p string, sha bool) error {
 	st, err := os.Stat(p)
 	if err != nil {
 		return err
@@ -216,12 +219,14 @@ func checkFile(pin sysroots.Pin, p string) error {
 	if st.Size() != pin.Size {
 		return fmt.Errorf("size mismatch: expected %d bytes, got %d", pin.Size, st.Size())
 	}
-	sum, err := store.FileSHA256(p)
-	if err != nil {
-		return err
-	}
-	if sum != pin.SHA256 {
-		return fmt.Errorf("checksum mismatch: expected sha256 %s, got %s", pin.SHA256, sum)
+	if sha {
+		sum, err := store.FileSHA256(p)
+		if err != nil {
+			return err
+		}
+		if sum != pin.SHA256 {
+			return fmt.Errorf("checksum mismatch: expected sha256 %s, got %s", pin.SHA256, sum)
+		}
 	}
 	if pin.H1 != "" {
 		h1, err := dirhash.HashZip(p, dirhash.Hash1)
@@ -270,7 +275,7 @@ func (f *Fetcher) FetchSignature(ctx context.Context, pin sysroots.Pin, urls []s
 func (f *Fetcher) SignatureURLs(pin sysroots.Pin) []string {
 	var out []string
 	for _, s := range f.sources(pin) {
-		if !strings.HasPrefix(s.label, "mirror ") {
+		if !s.mirror {
 			return append(out, s.sigURLs...) // the same list on every location
 		}
 		out = append(out, s.sigURLs...)
