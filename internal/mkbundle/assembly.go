@@ -22,6 +22,11 @@ type Assembly struct {
 	// TargetFramework is the value of [assembly: TargetFramework(...)] if
 	// present, e.g. ".NETFramework,Version=v4.5" or ".NETCoreApp,Version=v3.1".
 	TargetFramework string
+	// ModuleRefs are the ModuleRef table's names, in table order;
+	// PInvoked, sorted, the ones [DllImport] methods name: the native
+	// libraries the assembly may load.
+	ModuleRefs []string
+	PInvoked   []string
 }
 
 // Reference is one row of the AssemblyRef table.
@@ -578,7 +583,7 @@ func (m *metadata) readAssembly(a *Assembly) error {
 		a.References = append(a.References, Reference{Name: name, Version: v})
 	}
 	a.TargetFramework = m.targetFramework()
-	return nil
+	return m.readNatives(a)
 }
 
 // targetFramework finds [assembly: System.Runtime.Versioning.TargetFramework(
