@@ -68,6 +68,12 @@ type mkbundleJob struct {
 	libs                                        []string
 	out, imageOut, tag, libc, runtime, machConf string
 	target                                      toolchains.Target
+
+	nativeFlags  []string                 // --native NAME=ARCHIVE.a
+	allowMissing bool                     // --allow-missing-native
+	natives      []nativeLib              // musl: archives linked into the runtime
+	nativeLibs   []mkbundle.SharedLibrary // glibc: the natives the image carries
+	dllmap       string                   // the bundle's dllmap config; mkbundle.DefaultDllMap if ""
 }
 
 func runMkbundle(ctx context.Context, a *app, args []string) error {
@@ -80,6 +86,8 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&j.libc, "libc", "musl", "`musl` (one static file) or glibc (Debian's Mono, for programs that dlopen their own native libraries)")
 	fs.StringVar(&j.runtime, "runtime", "", "use this Mono runtime `FILE` instead of mcc's (it must match the class libraries' Mono version)")
 	fs.StringVar(&j.machConf, "machine-config", "", "embed this machine.config `FILE` (default: "+mkbundle.DefaultMachineConfig+")")
+	fs.StringArrayVar(&j.nativeFlags, "native", nil, "link the static library `NAME=ARCHIVE.a` into the musl runtime and answer [DllImport(\"NAME\")] from it (repeatable)")
+	fs.BoolVar(&j.allowMissing, "allow-missing-native", false, "warn, not fail, when a P/Invoked native library is not found (glibc) or not linked in (musl)")
 	if err := a.parse(fs, mkbundleUsage, args); err != nil {
 		return err
 	}
@@ -103,6 +111,12 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if err := j.checkOutputs(inputs); err != nil {
+		return err
+	}
+	if err := a.mkbundleTarget(&j); err != nil {
+		return err
+	}
+	if err := a.planNatives(&j); err != nil {
 		return err
 	}
 	if err := a.mkbundleRuntime(ctx, &j); err != nil {
@@ -162,13 +176,11 @@ func (j *mkbundleJob) checkOutputs(inputs []string) error {
 // first use), Debian's for glibc, or the user's --runtime, which for musl
 // must be a static executable of the target.
 func (a *app) mkbundleRuntime(ctx context.Context, j *mkbundleJob) error {
-	t, err := a.resolveTarget()
-	if err != nil {
+	t := j.target
+	var err error
+	if j.runtime == "" && len(j.natives) > 0 {
+		j.runtime, err = a.appRuntime(ctx, t, j.natives)
 		return err
-	}
-	j.target = t
-	if j.libc == "glibc" && !t.Native() {
-		return usagef("mcc mkbundle: --libc glibc bundles this machine's Debian Mono, so it cannot target %s: drop --libc glibc to use the static musl runtime", t.Name)
 	}
 	if j.runtime == "" {
 		j.runtime, err = a.monoRuntime(ctx, j.libc, t)
@@ -200,7 +212,7 @@ func (a *app) mkbundle(ctx context.Context, j *mkbundleJob) (*mkbundleResult, er
 	done := a.progress().Step("bundling " + filepath.Base(j.files[0]))
 	res, err := mkbundle.Bundle(mkbundle.Options{
 		App: j.files[0], Extras: j.files[1:], LibDirs: libDirs(j.libs),
-		Runtime: j.runtime, MachineConfig: j.machConf,
+		Runtime: j.runtime, MachineConfig: j.machConf, DllMap: j.dllmap,
 	}, pending.Path)
 	done(err)
 	if err != nil {
@@ -222,7 +234,7 @@ func (a *app) mkbundle(ctx context.Context, j *mkbundleJob) (*mkbundleResult, er
 	}
 	if j.imageOut != "" {
 		// pending.Path has the output's name, which the image records.
-		if r.Digest, err = a.bundleImage(ctx, pending.Path, j.imageOut, j.tag, j.libc, j.runtime); err != nil {
+		if r.Digest, err = a.bundleImage(ctx, pending.Path, j.imageOut, j.tag, j.libc, j.runtime, j.nativeLibs); err != nil {
 			return nil, err
 		}
 		r.Image = j.imageOut
@@ -261,8 +273,9 @@ func (a *app) monoRuntime(ctx context.Context, libc string, t toolchains.Target)
 }
 
 // bundleImage writes the bundle's FROM scratch image; for glibc it adds the
-// shared libraries the runtime needs, found by reading DT_NEEDED.
-func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime string) (string, error) {
+// app's natives and the shared libraries they and the runtime need, found
+// by reading DT_NEEDED.
+func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime string, natives []mkbundle.SharedLibrary) (string, error) {
 	o := image.Options{
 		Binaries: []image.Binary{{Path: bundle}},
 		Files:    []image.File{{Path: "/etc/hosts", Data: []byte(hostsFile)}},
@@ -273,8 +286,7 @@ func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime s
 	}
 	if libc == "glibc" {
 		o.AllowDynamic = true
-		roots := append([]string{runtime}, glibcDlopened...)
-		libs, err := mkbundle.LibraryClosure(roots, mkbundle.GlibcLibDirs)
+		libs, err := glibcImageLibraries(runtime, natives)
 		if err != nil {
 			return "", err
 		}

@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ func PInvoked(members []*Member, classLibDirs []string, bundleMap *DllMap) []Nat
 			if RuntimeAnswers(mapped) {
 				continue
 			}
-			optional := classLib && !contains(classLibraryNatives[m.Assembly.Name], n)
+			optional := classLib && !slices.Contains(classLibraryNatives[m.Assembly.Name], n)
 			if prev, ok := byName[n]; ok {
 				prev.Optional = prev.Optional && optional
 				continue
@@ -125,15 +126,6 @@ func inDirs(path string, dirs []string) bool {
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Resolver finds native libraries as Mono would on a glibc system.
 type Resolver struct {
 	Configs []*DllMap   // tried after the assembly's own .config, in order
@@ -141,12 +133,12 @@ type Resolver struct {
 	Machine elf.Machine // the runtime's: a library for another is skipped
 }
 
-// Resolve returns the file n loads and the places it looked: n's dllmap
-// (the assembly's .config beside it, then r.Configs), then the names Mono
-// tries (NAME, NAME.so, libNAME.so, without a ".dll"), and the versioned
-// libNAME.so.N an installed runtime package provides, in the assembly's
-// directory and then r.Dirs. "" if nowhere.
-func (r *Resolver) Resolve(n Native) (string, []string, error) {
+// Resolve returns the file n loads: n's dllmap (the assembly's .config
+// beside it, then r.Configs), then the names Mono tries (NAME, NAME.so,
+// libNAME.so, without a ".dll"), and the versioned libNAME.so.N an
+// installed runtime package provides, in the assembly's directory and then
+// r.Dirs. If nowhere, file is "" and tried lists the names looked for.
+func (r *Resolver) Resolve(n Native) (file string, tried []string, err error) {
 	target, err := r.mapped(n)
 	if err != nil {
 		return "", nil, err
@@ -154,23 +146,25 @@ func (r *Resolver) Resolve(n Native) (string, []string, error) {
 	if filepath.IsAbs(target) {
 		return r.usable(target), []string{target}, nil
 	}
-	dirs := append([]string{filepath.Dir(n.Path)}, r.Dirs...)
-	var tried []string
-	for _, d := range dirs {
-		for _, c := range candidates(target) {
-			tried = append(tried, filepath.Join(d, c))
+	forms := candidates(target)
+	for _, d := range append([]string{filepath.Dir(n.Path)}, r.Dirs...) {
+		for _, c := range forms {
 			if p := r.usable(filepath.Join(d, c)); p != "" {
 				return p, nil, nil
 			}
 		}
-		for _, c := range candidates(target) {
-			tried = append(tried, filepath.Join(d, c+".N"))
+		for _, c := range forms {
 			if p := r.versioned(d, c); p != "" {
 				return p, nil, nil
 			}
 		}
 	}
-	return "", tried, nil
+	for _, c := range forms {
+		if strings.HasSuffix(c, ".so") {
+			tried = append(tried, c+".N")
+		}
+	}
+	return "", append(forms, tried...), nil
 }
 
 // mapped applies the first dllmap that maps n.Name.
@@ -197,7 +191,7 @@ func candidates(name string) []string {
 	base := strings.TrimSuffix(name, ".dll")
 	var out []string
 	for _, c := range []string{name, base + ".so", "lib" + base + ".so", base} {
-		if !contains(out, c) && !strings.HasPrefix(c, "liblib") {
+		if !slices.Contains(out, c) && !strings.HasPrefix(c, "liblib") {
 			out = append(out, c)
 		}
 	}
@@ -239,3 +233,7 @@ func (r *Resolver) usable(p string) string {
 	}
 	return p
 }
+
+// SameLibrary says whether two names name one library as the static
+// runtime compares them (no directory, "lib", ".so*", ".dll").
+func SameLibrary(a, b string) bool { return baseName(a) == baseName(b) }
