@@ -34,6 +34,7 @@ type caRoots struct {
 	Kept       int
 	LeftOut    []caRoot // constrained roots, not in the bundle
 	ModVersion string   // MODULE@VERSION
+	Certs      [][]byte // the kept roots, DER, in the bundle's order
 }
 
 // readCARoots turns the pinned x509roots/fallback module zip into a PEM
@@ -101,6 +102,7 @@ func pemBundle(roots []caRoot, der []byte, out *caRoots) ([]byte, error) {
 			return nil, err
 		}
 		out.Kept++
+		out.Certs = append(out.Certs, cert)
 	}
 	if out.Kept == 0 {
 		return nil, fmt.Errorf("bundle.go lists no unconstrained root")

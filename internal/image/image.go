@@ -88,6 +88,9 @@ type Options struct {
 	// CARoots is the pinned x509roots/fallback module zip (CARootsPin);
 	// empty means no CA certificates (the CLI requires --no-ca-certs).
 	CARoots string
+	// CAFiles are PEM files of CA certificates to trust besides (or, with
+	// no CARoots, instead of) the pinned roots: an organisation's own.
+	CAFiles []string
 	// Zoneinfo is the pinned Go SDK module zip (ZoneinfoPin) whose zones
 	// go to /usr/share/zoneinfo; empty means none.
 	Zoneinfo string
@@ -169,7 +172,7 @@ func Build(ctx context.Context, o Options) (*Built, error) {
 		o.User = fmt.Sprintf("%d:%d", NonrootUID, NonrootUID)
 	}
 
-	base, pins, err := baseEntries(o)
+	base, pins, tr, err := baseEntries(o)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +183,7 @@ func Build(ctx context.Context, o Options) (*Built, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p, err := buildOne(o, bin, base, pins)
+		p, err := buildOne(o, bin, base, pins, tr)
 		if err != nil {
 			return nil, err
 		}
@@ -271,7 +274,7 @@ func elfMagic(p string) error {
 	return nil
 }
 
-func baseEntries(o Options) (tree, []pinUse, error) {
+func baseEntries(o Options) (tree, []pinUse, *trust, error) {
 	t := tree{}
 	add := func(e Entry) error { return t.add(e) }
 	for _, e := range []Entry{
@@ -285,25 +288,25 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 		{Path: "/home/nonroot", Dir: true, Mode: 0o700, UID: NonrootUID, GID: NonrootUID},
 	} {
 		if err := add(e); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	pins, err := pinnedEntries(o, add)
+	pins, tr, err := pinnedEntries(o, add)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	given := map[string]bool{}
 	for _, f := range o.Files {
 		if !path.IsAbs(f.Path) {
-			return nil, nil, badinput.Errorf("extra file path %q is not absolute: give its place in the image, like /etc/hosts", f.Path)
+			return nil, nil, nil, badinput.Errorf("extra file path %q is not absolute: give its place in the image, like /etc/hosts", f.Path)
 		}
 		data := f.Data
 		if f.Source != "" {
 			if err := userfile.CheckInput(f.Source); err != nil {
-				return nil, nil, badinput.Errorf("extra file: %v", err)
+				return nil, nil, nil, badinput.Errorf("extra file: %v", err)
 			}
 			if data, err = os.ReadFile(f.Source); err != nil {
-				return nil, nil, badinput.Errorf("reading extra file %s: %v", f.Source, err)
+				return nil, nil, nil, badinput.Errorf("reading extra file %s: %v", f.Source, err)
 			}
 		}
 		mode := int64(f.Mode.Perm())
@@ -314,7 +317,7 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 		// two extra files at one path are a mistake.
 		p := path.Clean(f.Path)
 		if given[p] {
-			return nil, nil, badinput.Errorf("extra file %s is given twice: drop one of them", p)
+			return nil, nil, nil, badinput.Errorf("extra file %s is given twice: drop one of them", p)
 		}
 		given[p] = true
 		if old, ok := t[p]; ok && !old.Dir {
@@ -325,10 +328,10 @@ func baseEntries(o Options) (tree, []pinUse, error) {
 			e = Entry{Path: p, Mode: 0o777, Linkname: f.Linkname}
 		}
 		if err := add(e); err != nil {
-			return nil, nil, badinput.Wrap(err)
+			return nil, nil, nil, badinput.Wrap(err)
 		}
 	}
-	return t, pins, nil
+	return t, pins, tr, nil
 }
 
 // pinUse is a pinned module zip that files in the image came from.
@@ -338,23 +341,28 @@ type pinUse struct {
 	Labels map[string]string // image labels saying so
 }
 
+// trust is what an image trusts beyond the pinned roots, and the Mono
+// layout of everything it trusts.
+type trust struct {
+	files []CAFile
+	mono  []Entry // MonoTrustDir, added to images of Mono bundles
+}
+
 // pinnedEntries adds the files the pinned module zips give (CA roots, zone
-// data) and says which pins went in.
-func pinnedEntries(o Options, add func(Entry) error) ([]pinUse, error) {
+// data) and the --ca-file certificates, and says which pins went in.
+func pinnedEntries(o Options, add func(Entry) error) ([]pinUse, *trust, error) {
 	var pins []pinUse
 	var es []Entry
-	if o.CARoots != "" {
-		ca, err := readCARoots(o.CARoots)
-		if err != nil {
-			return nil, err
-		}
-		es = append(es, ca.Entries...)
-		pins = append(pins, caRootsUse(ca))
+	tr, caEntries, caPin, err := trustEntries(o)
+	if err != nil {
+		return nil, nil, err
 	}
+	es = append(es, caEntries...)
+	pins = append(pins, caPin...)
 	if o.Zoneinfo != "" {
 		zs, err := readZoneinfo(o.Zoneinfo)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		es = append(es, zs...)
 		pins = append(pins, pinUse{
@@ -366,10 +374,44 @@ func pinnedEntries(o Options, add func(Entry) error) ([]pinUse, error) {
 	}
 	for _, e := range es {
 		if err := add(e); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return pins, nil
+	return pins, tr, nil
+}
+
+// trustEntries reads the pinned roots and the --ca-file certificates into
+// CACertsFile (plus the roots' license) and lays out all of them for Mono.
+func trustEntries(o Options) (*trust, []Entry, []pinUse, error) {
+	files, err := ReadCAFiles(o.CAFiles)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tr := &trust{files: files}
+	var es []Entry
+	var pins []pinUse
+	var bundle []byte
+	var roots [][]byte
+	if o.CARoots != "" {
+		ca, err := readCARoots(o.CARoots)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bundle, roots = ca.Entries[0].Data, ca.Certs
+		es = append(es, ca.Entries[1:]...)
+		pins = append(pins, caRootsUse(ca))
+	}
+	if bundle, roots, err = appendCAFiles(bundle, roots, files); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(roots) == 0 {
+		return tr, es, pins, nil
+	}
+	es = append(es, Entry{Path: CACertsFile, Mode: 0o644, Data: bundle})
+	if tr.mono, err = monoTrustEntries(roots); err != nil {
+		return nil, nil, nil, err
+	}
+	return tr, es, pins, nil
 }
 
 func caRootsUse(ca *caRoots) pinUse {
@@ -389,7 +431,7 @@ func caRootsUse(ca *caRoots) pinUse {
 	return u
 }
 
-func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error) {
+func buildOne(o Options, bin Binary, base tree, pins []pinUse, tr *trust) (*Platform, error) {
 	plat, err := checkBinary(bin, o.AllowDynamic)
 	if err != nil {
 		return nil, err
@@ -414,6 +456,7 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 		Info:      info,
 		Toolchain: o.Toolchain,
 		Pins:      pins,
+		CAFiles:   tr.files,
 		Created:   o.Created,
 	})
 	if err != nil {
@@ -429,6 +472,13 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 	}
 	if err := t.add(Entry{Path: SBOMPath, Mode: 0o644, Data: sbom}); err != nil {
 		return nil, badinput.Wrap(err)
+	}
+	if IsMonoBundle(data) {
+		for _, e := range tr.mono {
+			if err := t.add(e); err != nil {
+				return nil, badinput.Wrap(err)
+			}
+		}
 	}
 	l, err := newLayer(t, o.Created)
 	if err != nil {
@@ -453,6 +503,9 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 			labels[k] = v
 		}
 	}
+	if len(tr.files) > 0 {
+		labels["mcc.ca-files"] = caFilesLabel(tr.files)
+	}
 	for k, v := range o.Labels {
 		labels[k] = v
 	}
@@ -462,7 +515,7 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse) (*Platform, error
 		entry = []string{inImage}
 	}
 	env := []string{"PATH=" + o.InstallDir + ":/usr/local/bin:/usr/bin:/bin"}
-	if o.CARoots != "" {
+	if o.CARoots != "" || len(tr.files) > 0 {
 		env = append(env, "SSL_CERT_FILE="+CACertsFile)
 	}
 	env = append(env, o.Env...)

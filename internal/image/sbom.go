@@ -72,6 +72,7 @@ type sbomInput struct {
 	Info      binaryInfo
 	Toolchain []Component
 	Pins      []pinUse
+	CAFiles   []CAFile
 	Created   time.Time
 }
 
@@ -191,6 +192,16 @@ func buildSBOM(in sbomInput) ([]byte, error) {
 			Checksums:       []spdxChecksum{{"SHA256", u.Pin.SHA256}},
 			Comment:         "pin " + u.Pin.Name + " (" + u.Pin.Version + "), the module zip " + u.Pin.File + " (go.sum " + u.Pin.H1 + "): " + u.Holds,
 			ExternalRefs:    []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(mod, ver)}},
+		})
+		rel(imageID, "CONTAINS", id)
+	}
+	for _, f := range in.CAFiles {
+		id := spdxID("CAFile", f.Name+"-"+f.SHA256[:16])
+		pkg(spdxPackage{
+			SPDXID: id, Name: f.Name, PrimaryPurpose: "FILE",
+			Checksums: []spdxChecksum{{"SHA256", f.SHA256}},
+			Comment: fmt.Sprintf("CA certificates added with --ca-file, trusted through %s and (Mono bundles) %s: %s",
+				CACertsFile, MonoTrustDir, strings.Join(f.Subjects, "; ")),
 		})
 		rel(imageID, "CONTAINS", id)
 	}
