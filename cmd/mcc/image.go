@@ -33,10 +33,17 @@ Puts a static executable in a FROM scratch OCI image: the file at /app/NAME
 (the entrypoint), /etc/passwd and /etc/group with root and nonroot (65532),
 /tmp, CA certificates (Mozilla's root store from the pinned Go module
 golang.org/x/crypto/x509roots/fallback; roots with a distrust date, which a
-PEM bundle cannot express, are left out), optionally /usr/share/zoneinfo from
+PEM bundle cannot express, are left out; --ca-file adds your own), optionally /usr/share/zoneinfo from
 the pinned Go SDK's zone data, and an SPDX SBOM at
 /usr/share/sbom/image.spdx.json. It runs as 65532:65532. Several --platform
 give a multi-arch image index; each file must be built for its platform.
+
+CA certificates go to /etc/ssl/certs/ca-certificates.crt and, when FILE
+is a Mono bundle (from 'mcc mkbundle'), also to /usr/share/.mono/new-certs/Trust
+as one PEM file per certificate named by OpenSSL's subject hash: the only
+place Mono's TLS (BTLS) looks for trusted roots. --ca-file PEM (repeatable)
+adds an organisation's CA certificates to both; it is listed in the SBOM
+(name, sha256, subjects) and the label mcc.ca-files.
 
 The same inputs give the same digest: files, times and order are fixed
 (times from $SOURCE_DATE_EPOCH, else 1970). OUT.tar is a docker-archive
@@ -57,11 +64,15 @@ Examples:
   mcc image -o out/app.tar --tag app:1.0 --tzdata --layout out/app.oci out/app
   mcc image -o out/app.tar --name app --platform linux/amd64=out/app-amd64 --platform linux/arm64=out/app-arm64
   mcc image -o out/app.tar --push 127.0.0.1:5000/app:1.0 out/app
+  mcc image -o out/server.tar --ca-file corp-root.pem out/server
 `
+
+// caFileUsage is the --ca-file flag's help, shared with mcc mkbundle.
+const caFileUsage = "also trust the CA certificates in PEM `FILE` (repeatable): added to /etc/ssl/certs/ca-certificates.crt and, for Mono bundles, Mono's trust store"
 
 type imageFlags struct {
 	out, layout, push, tag, entrypoint, name        string
-	platforms, env, labels, adds                    []string
+	platforms, env, labels, adds, caFiles           []string
 	tzdata, noCA, insecure                          bool
 	caRoots, zoneinfo, toolchainManifest, sourceDir string
 }
@@ -80,7 +91,8 @@ func runImage(ctx context.Context, a *app, args []string) error {
 	fs.StringArrayVar(&f.labels, "label", nil, "add label `KEY=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.adds, "add", nil, "add a file: `/PATH=SRC` copies SRC to /PATH in the image (repeatable), e.g. /etc/hosts=hosts")
 	fs.BoolVar(&f.tzdata, "tzdata", false, "add /usr/share/zoneinfo from the pinned Go SDK's zone data")
-	fs.BoolVar(&f.noCA, "no-ca-certs", false, "leave out the CA certificates")
+	fs.BoolVar(&f.noCA, "no-ca-certs", false, "leave out the CA certificates (those of --ca-file stay)")
+	fs.StringArrayVar(&f.caFiles, "ca-file", nil, caFileUsage)
 	fs.StringVar(&f.caRoots, "ca-roots", "", "the pinned ca-roots module zip `FILE` (default: fetched on first use)")
 	fs.StringVar(&f.zoneinfo, "zoneinfo", "", "the pinned zoneinfo module zip (Go SDK) `FILE`; implies --tzdata (default: fetched on first use)")
 	fs.StringVar(&f.toolchainManifest, "toolchain-manifest", "", "JSON `FILE` listing the toolchain components that built the binaries, for the SBOM")
@@ -200,7 +212,7 @@ func (a *app) imageOptions(f *imageFlags, files []string) (*image.Options, []str
 	if err != nil {
 		return nil, nil, err
 	}
-	o := &image.Options{Binaries: bins, Name: f.name, Env: f.env, SourceDir: f.sourceDir}
+	o := &image.Options{Binaries: bins, Name: f.name, Env: f.env, SourceDir: f.sourceDir, CAFiles: f.caFiles}
 	if err := imageConfig(f, o); err != nil {
 		return nil, nil, err
 	}
@@ -234,6 +246,9 @@ func checkImageInputs(f *imageFlags, o *image.Options) ([]string, error) {
 	}
 	for _, x := range o.Files {
 		list = append(list, input{"--add " + x.Path, x.Source})
+	}
+	for _, c := range f.caFiles {
+		list = append(list, input{"--ca-file", c})
 	}
 	list = append(list, input{"toolchain manifest", f.toolchainManifest}, input{"--ca-roots", f.caRoots}, input{"--zoneinfo", f.zoneinfo})
 	var paths []string

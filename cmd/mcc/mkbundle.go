@@ -96,6 +96,7 @@ type mkbundleJob struct {
 	natives      []nativeLib              // musl: archives linked into the runtime
 	nativeLibs   []mkbundle.SharedLibrary // glibc: the natives the image carries
 	dllmap       string                   // the bundle's dllmap config; mkbundle.DefaultDllMap if ""
+	caFiles      []string                 // --ca-file: CA certificates the image also trusts
 }
 
 func runMkbundle(ctx context.Context, a *app, args []string) error {
@@ -110,6 +111,7 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&j.machConf, "machine-config", "", "embed this machine.config `FILE` (default: "+mkbundle.DefaultMachineConfig+")")
 	fs.StringArrayVar(&j.nativeFlags, "native", nil, "link the static library `NAME=ARCHIVE.a` into the musl runtime and answer [DllImport(\"NAME\")] from it (repeatable)")
 	fs.BoolVar(&j.allowMissing, "allow-missing-native", false, "warn, not fail, when a P/Invoked native library is not found (glibc) or not linked in (musl)")
+	fs.StringArrayVar(&j.caFiles, "ca-file", nil, caFileUsage+" (with --image)")
 	if err := a.parse(fs, mkbundleUsage, args); err != nil {
 		return err
 	}
@@ -256,7 +258,7 @@ func (a *app) mkbundle(ctx context.Context, j *mkbundleJob) (*mkbundleResult, er
 	}
 	if j.imageOut != "" {
 		// pending.Path has the output's name, which the image records.
-		if r.Digest, err = a.bundleImage(ctx, pending.Path, j.imageOut, j.tag, j.libc, j.runtime, j.nativeLibs); err != nil {
+		if r.Digest, err = a.bundleImage(ctx, pending.Path, j.imageOut, j.tag, j.libc, j.runtime, j.nativeLibs, j.caFiles); err != nil {
 			return nil, err
 		}
 		r.Image = j.imageOut
@@ -297,7 +299,7 @@ func (a *app) monoRuntime(ctx context.Context, libc string, t toolchains.Target)
 // bundleImage writes the bundle's FROM scratch image; for glibc it adds the
 // app's natives and the shared libraries they and the runtime need, found
 // by reading DT_NEEDED.
-func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime string, natives []mkbundle.SharedLibrary) (string, error) {
+func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime string, natives []mkbundle.SharedLibrary, caFiles []string) (string, error) {
 	o := image.Options{
 		Binaries: []image.Binary{{Path: bundle}},
 		Files:    []image.File{{Path: "/etc/hosts", Data: []byte(hostsFile)}},
@@ -324,7 +326,7 @@ func (a *app) bundleImage(ctx context.Context, bundle, out, tag, libc, runtime s
 	if err != nil {
 		return "", err
 	}
-	o.CARoots = ca.Path
+	o.CARoots, o.CAFiles = ca.Path, caFiles
 	built, err := image.Build(ctx, o)
 	if err != nil {
 		return "", err
