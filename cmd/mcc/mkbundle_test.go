@@ -74,6 +74,7 @@ class P { static void Main() {} }`)
 	app := mkbCompile(t, dir, "app.exe", `class P { static void Main() { System.Console.WriteLine(Lib.N()); } }`, "-r:"+lib)
 	os.Remove(lib)
 	native, _ := exec.LookPath("true")
+	pinv := mkbCompile(t, dir, "pinvoke.exe", mkbExampleSource(t, "pinvoke"))
 
 	for _, tc := range []struct {
 		name string
@@ -88,6 +89,12 @@ class P { static void Main() {} }`)
 		{"missing-file", []string{filepath.Join(dir, "nope.exe")}, "no such file"},
 		{"no-program", nil, "no program"},
 		{"bad-libc", []string{"--libc", "bionic", hello}, "--libc"},
+		{"missing-native-musl", []string{pinv}, `pinvoke.exe P/Invokes native library "greet", which a static musl bundle cannot load: link a static archive of it in with --native greet=libgreet.a (built for linux/amd64), or use --libc glibc`},
+		{"missing-native-glibc", []string{"--libc", "glibc", pinv}, `pinvoke.exe P/Invokes native library "greet", found nowhere (looked for greet, greet.so, libgreet.so, greet.so.N, libgreet.so.N in pinvoke.exe's directory and /lib/x86_64-linux-gnu`},
+		{"native-form", []string{"--native", "greet", pinv}, "--native \"greet\": give NAME=ARCHIVE.a"},
+		{"native-not-archive", []string{"--native", "greet=" + text, pinv}, "--native greet: " + text + " is not a static archive"},
+		{"native-missing-archive", []string{"--native", "greet=" + filepath.Join(dir, "libnope.a"), pinv}, "no such file"},
+		{"native-glibc", []string{"--libc", "glibc", "--native", "greet=" + text, pinv}, "with --libc glibc native libraries are found by their [DllImport] names: drop --native"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := mkbMcc(t, append([]string{"--offline", "--cache", t.TempDir(), "mkbundle", "-o", filepath.Join(dir, "out")}, tc.args...)...)
@@ -96,6 +103,9 @@ class P { static void Main() {} }`)
 			}
 			if strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 || !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr %q, want one line with %q", stderr, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+				t.Errorf("a refused run wrote %s", filepath.Join(dir, "out"))
 			}
 		})
 	}
@@ -321,4 +331,99 @@ func TestMkbundleArm64UnderQemu(t *testing.T) {
 			t.Errorf("%s under qemu in an empty root: %v\n%s", name, err, b)
 		}
 	}
+}
+
+// mkbExampleSource reads examples/mono/NAME.cs.
+func mkbExampleSource(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "mono", name+".cs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// mkbPodmanRun loads an image archive into a private podman store (vfs,
+// runc: FACTS.md) and runs it without network, returning its output.
+func mkbPodmanRun(t *testing.T, archive, tag string) string {
+	t.Helper()
+	podman := testenv.Tool(t, "podman")
+	testenv.Tool(t, "runc")
+	root, err := os.MkdirTemp("", "mcc-pm") // podman refuses a runroot over 50 characters
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	base := []string{"--root", filepath.Join(root, "storage"), "--runroot", filepath.Join(root, "run"), "--storage-driver", "vfs",
+		"--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "none"}
+	if out, err := exec.Command(podman, append(base, "load", "-q", "-i", archive)...).CombinedOutput(); err != nil {
+		t.Fatalf("podman load %s: %v\n%s", archive, err, out)
+	}
+	t.Cleanup(func() { exec.Command(podman, append(base, "rmi", "-af")...).Run() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, podman, append(base, "run", "--rm", "--network=none",
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", tag)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman run %s: %v\n%s", tag, err, out)
+	}
+	return string(out)
+}
+
+// TestMkbundleNativesGlibcImage: programs P/Invoking native libraries run
+// from their --libc glibc images, each library found through the
+// assembly's ModuleRef table and a dllmap, nothing listed by hand.
+func TestMkbundleNativesGlibcImage(t *testing.T) {
+	env := []string{"--offline", "--cache", testenv.Store(t), "--mirror", testenv.Sources(t)}
+	testenv.Tool(t, "mono")
+	gcc := testenv.Tool(t, "gcc")
+	dir := t.TempDir()
+	bundle := func(name string, extra ...string) (string, string) {
+		t.Helper()
+		img := filepath.Join(dir, name+".tar")
+		args := append(append(append([]string{}, env...), "mkbundle", "--libc", "glibc", "-o", filepath.Join(dir, name), "--image", img), extra...)
+		stdout, stderr, code := mkbMcc(t, append(args, filepath.Join(dir, name+".exe"))...)
+		if code != 0 {
+			t.Fatalf("mkbundle --libc glibc %s: exit %d\n%s%s", name, code, stdout, stderr)
+		}
+		return img, stderr
+	}
+	t.Run("own-library", func(t *testing.T) {
+		// The library lies beside the app under its SONAME, and the app's
+		// .config maps the [DllImport] name to it, as a packaged app does.
+		src, _ := filepath.Abs(filepath.Join("..", "..", "examples", "mono", "libgreet.c"))
+		if out, err := exec.Command(gcc, "-shared", "-fPIC", "-O2", "-Wl,-soname,libgreet.so.1", "-o", filepath.Join(dir, "libgreet.so.1"), src).CombinedOutput(); err != nil {
+			t.Fatalf("gcc: %v\n%s", err, out)
+		}
+		mkbCompile(t, dir, "pinvoke.exe", mkbExampleSource(t, "pinvoke"))
+		os.WriteFile(filepath.Join(dir, "pinvoke.exe.config"), []byte(`<configuration><dllmap dll="greet" target="libgreet.so.1" os="!windows"/></configuration>`), 0o644)
+		img, _ := bundle("pinvoke")
+		got := mkbPodmanRun(t, img, "pinvoke:latest")
+		if want := "greet_add(2, 40) = 42\nhello from libgreet\n"; got != want {
+			t.Fatalf("pinvoke image printed %q, want %q", got, want)
+		}
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		if _, err := os.Stat("/usr/lib/mono/4.5/Mono.Data.Sqlite.dll"); err != nil {
+			t.Skip("Mono.Data.Sqlite missing: apt-get install libmono-sqlite4.0-cil libsqlite3-0")
+		}
+		mkbCompile(t, dir, "sqlite.exe", mkbExampleSource(t, "sqlite"), "-r:Mono.Data.Sqlite.dll", "-r:System.Data.dll")
+		img, _ := bundle("sqlite")
+		got := mkbPodmanRun(t, img, "sqlite:latest")
+		if !strings.HasPrefix(got, "sqlite 3.") || !strings.HasSuffix(got, ": 3 pets, 6 legs\n") {
+			t.Fatalf("sqlite image printed %q, want the SQLite version and 3 pets, 6 legs", got)
+		}
+		if st, err := os.Stat(img); err == nil {
+			t.Logf("sqlite image archive: %d bytes", st.Size())
+		}
+	})
+	t.Run("allow-missing", func(t *testing.T) {
+		lone := t.TempDir()
+		exe := mkbCompile(t, lone, "pinvoke.exe", mkbExampleSource(t, "pinvoke"))
+		args := append(append([]string{}, env...), "mkbundle", "--libc", "glibc", "--allow-missing-native", "-o", filepath.Join(lone, "out"), exe)
+		_, stderr, code := mkbMcc(t, args...)
+		if code != 0 || !strings.Contains(stderr, `warning: pinvoke.exe P/Invokes native library "greet", found nowhere`) {
+			t.Fatalf("--allow-missing-native: exit %d, stderr %q; want 0 and a warning", code, stderr)
+		}
+	})
 }
