@@ -15,6 +15,7 @@ PKGS=(
   g++-aarch64-linux-gnu       # Mono's linux/arm64 configure probes a C++ compiler
   podman runc umoci skopeo uidmap
   mono-devel                  # mcs compiles the examples; mkbundle takes its class libraries
+  libmono-sqlite4.0-cil libsqlite3-0  # mkbundle's Mono.Data.Sqlite test: --libc glibc finds libsqlite3.so.0
   bazel-bootstrap
   tzdata
 )
