@@ -49,7 +49,7 @@ test-fuzz:
 	done
 
 bench: mirror
-	bash bench/run.sh
+	bash bench/go.sh $(MCC)
 
 clean:
 	rm -rf bin out

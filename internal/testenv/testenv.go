@@ -18,12 +18,8 @@ func Sources(t testing.TB) string {
 	t.Helper()
 	Integration(t)
 	d := os.Getenv("MCC_TEST_SOURCES")
-	if d == "" {
-		missing(t, "MCC_TEST_SOURCES is not set: run the tests with 'make test'")
-	}
-	if _, err := os.Stat(filepath.Join(d, pinFile("musl-source"))); err != nil {
-		missing(t, "no musl source in MCC_TEST_SOURCES="+d+": run 'make mirror'")
-	}
+	Require(t, "MCC_TEST_SOURCES is not set: run the tests with 'make test'", d != "")
+	Require(t, "no musl source in MCC_TEST_SOURCES="+d+": run 'make mirror'", exists(filepath.Join(d, pinFile("musl-source"))))
 	return d
 }
 
@@ -32,9 +28,7 @@ func Sources(t testing.TB) string {
 func PinFile(t testing.TB, role string) string {
 	t.Helper()
 	p := filepath.Join(Sources(t), pinFile(role))
-	if _, err := os.Stat(p); err != nil {
-		missing(t, "pin "+role+" is not in MCC_TEST_SOURCES: run 'make mirror'")
-	}
+	Require(t, "pin "+role+" is not in MCC_TEST_SOURCES: run 'make mirror'", exists(p))
 	return p
 }
 
@@ -58,18 +52,29 @@ func Integration(t testing.TB) {
 func Tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, name+" is not installed: run 'make setup'")
-	}
+	Require(t, name+" is not installed: run 'make setup'", err == nil)
 	return p
 }
 
-func missing(t testing.TB, why string) {
+// Require stops the test when ok is false: it fails in CI (CI set and not
+// empty), where a skipped test would hide a machine that lacks what the
+// tests need, and skips elsewhere, saying what is missing (what names it
+// and the fix, e.g. "qemu-aarch64 is not installed: run 'make setup'").
+func Require(t testing.TB, what string, ok bool) {
 	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
+	if ok {
+		return
 	}
-	t.Skip(why)
+	if os.Getenv("CI") != "" {
+		t.Fatal(what)
+	} else {
+		t.Skip(what)
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // CopyFile copies src to dst (mode 0644), failing the test on error.
