@@ -42,7 +42,9 @@ each name as Mono would: a <dllmap> in the assembly's .config beside it
 NAME.so, libNAME.so and libNAME.so.N beside the assembly and in the
 system's library directories. Libraries the runtime answers itself (libc,
 System.Native, MonoPosixHelper, __Internal) and Windows-only ones are not
-looked for.
+looked for, nor the optional backends of Mono's class libraries (System's
+ALSA and FAM, System.Data's ODBC); the libraries a class library exists to
+wrap are (Mono.Data.Sqlite's sqlite3, System.Drawing's gdiplus).
 
 --libc glibc is the fallback for programs that load native libraries of
 their own: Debian's dynamically linked Mono runtime; each P/Invoked

@@ -49,14 +49,17 @@ func (a *app) planGlibcNatives(j *mkbundleJob, members []*mkbundle.Member) error
 	targets := map[string]string{}
 	var names []string
 	for _, n := range mkbundle.PInvoked(members, libDirs(j.libs), nil) {
+		if n.Optional {
+			// A backend of Mono's class libraries (ALSA, FAM, ODBC): carried
+			// only because the build machine has it, it would make the image
+			// depend on what happens to be installed.
+			continue
+		}
 		file, tried, err := r.Resolve(n)
 		if err != nil {
 			return badinput.Errorf("%s.config: %v", n.Path, err)
 		}
 		if file == "" {
-			if n.Optional {
-				continue // Mono's class library copes without it
-			}
 			msg := fmt.Sprintf("%s P/Invokes native library %q, found nowhere (looked for %s in %s's directory and %s): install it, put it beside %s, map it with <dllmap dll=%q target=\"FILE\"/> in %s.config, or pass --allow-missing-native",
 				n.Assembly, n.Name, strings.Join(tried, ", "), n.Assembly, strings.Join(r.Dirs, ", "), n.Assembly, n.Name, n.Assembly)
 			if err := a.missingNative(j, msg); err != nil {
