@@ -91,9 +91,9 @@ func Run(ctx context.Context, o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var mains []mainPkg
+	var pkgs []listedPkg
 	if needsList(o) {
-		if mains, err = listMains(ctx, o, env); err != nil {
+		if pkgs, err = listPackages(ctx, o, env); err != nil {
 			return nil, err
 		}
 	}
@@ -119,7 +119,7 @@ func Run(ctx context.Context, o Options) ([]string, error) {
 		}
 		return nil, fmt.Errorf("running go: %w", err)
 	}
-	return outputs(o, mains)
+	return outputs(o, pkgs)
 }
 
 // needsList says whether go list must run first to know what go build or
@@ -182,16 +182,18 @@ func (e *GoFailed) Error() string {
 	return fmt.Sprintf("go %s failed (exit %d)", e.Verb, e.Code)
 }
 
-type mainPkg struct {
+// listedPkg is one package the arguments name, as go list reports it.
+type listedPkg struct {
 	importPath, target string
+	main               bool // a command
 }
 
-// listMains asks go list which of the named packages are commands, and
-// where go install would put them. It doubles as the check that the
-// arguments name packages at all.
-func listMains(ctx context.Context, o Options, env []string) ([]mainPkg, error) {
+// listPackages asks go list which packages the arguments name, which of
+// them are commands, and where go install would put those. It doubles as
+// the check that the arguments name packages at all.
+func listPackages(ctx context.Context, o Options, env []string) ([]listedPkg, error) {
 	p, _ := buildFlags(o) // the same -tags as the build: they pick the files
-	args := []string{"list", "-f", "{{if eq .Name \"main\"}}{{.ImportPath}}\t{{.Target}}{{end}}"}
+	args := []string{"list", "-f", "{{.Name}}\t{{.ImportPath}}\t{{.Target}}"}
 	for _, f := range p.Flags {
 		switch f.Name {
 		case "tags", "mod", "modfile", "C", "overlay":
@@ -210,13 +212,23 @@ func listMains(ctx context.Context, o Options, env []string) ([]mainPkg, error) 
 		}
 		return nil, badinput.Errorf("%s: fix the package arguments (mcc go %s wants Go packages)", firstLine(stderr.String()), o.Verb)
 	}
-	var mains []mainPkg
+	var pkgs []listedPkg
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if ip, target, ok := strings.Cut(line, "\t"); ok {
-			mains = append(mains, mainPkg{importPath: ip, target: target})
+		if f := strings.SplitN(line, "\t", 3); len(f) == 3 {
+			pkgs = append(pkgs, listedPkg{importPath: f[1], target: f[2], main: f[0] == "main"})
 		}
 	}
-	return mains, nil
+	return pkgs, nil
+}
+
+func commands(pkgs []listedPkg) []listedPkg {
+	var out []listedPkg
+	for _, p := range pkgs {
+		if p.main {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func pkgArgs(rest []string) []string {
@@ -231,8 +243,10 @@ func firstLine(s string) string {
 	return strings.TrimSpace(l)
 }
 
-// outputs lists the binaries go build/install wrote, by go's own rules.
-func outputs(o Options, mains []mainPkg) ([]string, error) {
+// outputs lists the binaries go build/install wrote, by go's own rules
+// (cmd/go's runBuild and runInstall), given the packages the arguments name.
+func outputs(o Options, pkgs []listedPkg) ([]string, error) {
+	mains := commands(pkgs)
 	p, _ := Parse(o.Args)
 	dir := o.Dir
 	if c, ok := p.Get("C"); ok {
@@ -262,9 +276,11 @@ func outputs(o Options, mains []mainPkg) ([]string, error) {
 		}
 		return nil, nil
 	}
-	// Without -o, go build writes a binary only for a single main package.
-	if len(mains) == 1 && len(pkgArgs(p.Rest)) <= 1 || len(mains) == 1 && isFiles(pkgArgs(p.Rest)) {
-		return []string{filepath.Join(abs(dir, "."), ExecName(mains[0].importPath, p.Rest))}, nil
+	// Without -o, go build writes a binary only when the arguments name one
+	// package and it is a command: './...' matching a command and a library
+	// writes nothing.
+	if len(pkgs) == 1 && pkgs[0].main {
+		return []string{filepath.Join(abs(dir, "."), ExecName(pkgs[0].importPath, p.Rest))}, nil
 	}
 	return nil, nil
 }
@@ -283,16 +299,19 @@ func isFiles(args []string) bool {
 	return len(args) > 0 && strings.HasSuffix(args[0], ".go")
 }
 
-var majorVersion = regexp.MustCompile(`^v[2-9][0-9]*$`)
+// majorVersion is cmd/go's isVersionElement: v2, v3, ..., v10, ... (not
+// v0, v1 or v01).
+var majorVersion = regexp.MustCompile(`^v([2-9]|[1-9][0-9]+)$`)
 
-// ExecName is the file name go gives a command's binary: the import path's
-// last element, skipping a major-version suffix; for files, the first file.
+// ExecName is the file name go gives a command's binary (cmd/go's
+// DefaultExecName): the import path's last element, skipping a
+// major-version suffix; for files, the first file.
 func ExecName(importPath string, rest []string) string {
 	if args := pkgArgs(rest); isFiles(args) {
 		return strings.TrimSuffix(filepath.Base(args[0]), ".go")
 	}
 	name := path.Base(importPath)
-	if majorVersion.MatchString(name) {
+	if majorVersion.MatchString(name) && name != importPath {
 		name = path.Base(path.Dir(importPath))
 	}
 	return name
