@@ -81,12 +81,7 @@ func TestFetch(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !badinput.Is(err) {
 					t.Fatalf("err = %v, want bad input mentioning %q", err, tt.wantErr)
 				}
-				if _, ok := s.Blob(musl(t).SHA256); ok {
-					t.Fatal("a refused artifact was kept in the store")
-				}
-				if left, _ := os.ReadDir(filepath.Join(s.Root, "tmp")); len(left) != 0 {
-					t.Fatalf("temp files left: %v", left)
-				}
+				nothingKept(t, s, musl(t).SHA256)
 				return
 			}
 			if err != nil {
@@ -100,6 +95,18 @@ func TestFetch(t *testing.T) {
 				t.Fatalf("second fetch should come from the store: %+v %v", again, err)
 			}
 		})
+	}
+}
+
+// nothingKept fails the test if the store kept the refused artifact sum
+// ("": none to look for) or a temp file.
+func nothingKept(t *testing.T, s *store.Store, sum string) {
+	t.Helper()
+	if _, ok := s.Blob(sum); ok && sum != "" {
+		t.Error("a refused artifact was kept in the store")
+	}
+	if left, _ := os.ReadDir(filepath.Join(s.Root, "tmp")); len(left) != 0 {
+		t.Errorf("temp files left: %v", left)
 	}
 }
 

@@ -160,12 +160,7 @@ func TestFetchFromLocations(t *testing.T) {
 				if strings.Contains(msg, "\n") || !badinput.Is(err) {
 					t.Errorf("want one line of bad input, got %q", msg)
 				}
-				if _, ok := s.Blob(tt.pin.SHA256); ok {
-					t.Error("a refused artifact was kept")
-				}
-				if left, _ := os.ReadDir(filepath.Join(s.Root, "tmp")); len(left) != 0 {
-					t.Errorf("temp files left: %v", left)
-				}
+				nothingKept(t, s, tt.pin.SHA256)
 				return
 			}
 			if err != nil {
@@ -204,9 +199,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("check %d = %+v, want %v %q", i, checks[i], w.ok, w.status)
 		}
 	}
-	if left, _ := os.ReadDir(filepath.Join(s.Root, "tmp")); len(left) != 0 {
-		t.Errorf("temp files left: %v", left)
-	}
+	nothingKept(t, s, "")
 }
 
 func TestAptArchives(t *testing.T) {

@@ -1,0 +1,78 @@
+package sysroots
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mcc-build/mcc/internal/badinput"
+)
+
+func TestNamesAndAll(t *testing.T) {
+	names := Names()
+	if !sort.StringsAreSorted(names) || len(names) != len(pins) {
+		t.Fatalf("Names() = %q: want every pin, sorted", names)
+	}
+	all := All()
+	if len(all) != len(names) {
+		t.Fatalf("All() has %d pins, Names() %d", len(all), len(names))
+	}
+	for i, p := range all {
+		if p.Name != names[i] {
+			t.Errorf("All()[%d] is %s, want %s (sorted by name)", i, p.Name, names[i])
+		}
+		if got, ok := BySHA256(p.SHA256); !ok || got.Name != p.Name {
+			t.Errorf("BySHA256(%s) = %s, %v", p.SHA256, got.Name, ok)
+		}
+	}
+	if _, ok := BySHA256(strings.Repeat("0", 64)); ok {
+		t.Error("BySHA256 found a pin for a digest no pin has")
+	}
+}
+
+func TestLookupUnknown(t *testing.T) {
+	_, err := Lookup("no-such-pin")
+	if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), "musl-source") {
+		t.Fatalf("err = %v, want bad input listing the known pins", err)
+	}
+}
+
+func TestKey(t *testing.T) {
+	musl, _ := Lookup("musl-source")
+	inMemory := musl
+	sig := *musl.Signature
+	sig.ArmoredKey = []byte("a test key")
+	inMemory.Signature = &sig
+	missing := musl
+	sig2 := *musl.Signature
+	sig2.Key = "keys/none.asc"
+	missing.Signature = &sig2
+	tests := []struct {
+		name, want, wantErr string
+		pin                 Pin
+	}{
+		{name: "embedded key file", pin: musl, want: "BEGIN PGP PUBLIC KEY BLOCK"},
+		{name: "key given in memory wins", pin: inMemory, want: "a test key"},
+		{name: "no signature", pin: Pin{Name: "x"}, wantErr: "pin x has no signing key"},
+		{name: "key file missing", pin: missing, wantErr: "keys/none.asc"},
+	}
+	for _, tt := range tests {
+		k, err := tt.pin.Key()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: err = %v, want %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !strings.Contains(string(k), tt.want) {
+			t.Errorf("%s: %.40q, %v; want %q", tt.name, k, err, tt.want)
+		}
+	}
+	if musl.Signature.ArmoredKey != nil {
+		t.Error("the embedded pin was changed")
+	}
+	if _, err := Parse([]byte(`[{"name":"x","file":"x","sha256":"` + strings.Repeat("a", 64) + `","size":1,"locations":["https://e/x"],"note":"n",
+		"signature":{"file":"x.asc","key":"k","fingerprint":"` + strings.Repeat("A", 40) + `","ArmoredKey":"eA=="}}]`)); err == nil {
+		t.Error("a pin file set the in-memory key")
+	}
+}
