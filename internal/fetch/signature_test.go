@@ -1,9 +1,7 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,70 +9,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
-
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/internal/testenv"
 	"github.com/mcc-build/mcc/sysroots"
 )
 
-// testKey is an OpenPGP key made by the test, standing in for upstream's.
-type testKey struct {
-	entity  *openpgp.Entity
-	armored []byte // the public key, as a pin's key file holds it
-	fpr     string // its fingerprint, as a pin writes it
-}
-
-func newKey(t *testing.T, name string) testKey {
-	t.Helper()
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA} // fast to make, unlike RSA
-	e, err := openpgp.NewEntity(name, "test", name+"@example.invalid", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Serialize(w); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	return testKey{entity: e, armored: buf.Bytes(), fpr: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
-}
-
-// sign makes a detached signature over data, armored or binary.
-func (k testKey) sign(t *testing.T, data []byte, armored bool) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	sign := openpgp.DetachSign
-	if armored {
-		sign = openpgp.ArmoredDetachSign
-	}
-	if err := sign(&buf, k.entity, bytes.NewReader(data), nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // signedPin pins data and says k signs it, with the signature at sigLocs.
-func signedPin(name string, data []byte, k testKey, locs, sigLocs []string) sysroots.Pin {
+func signedPin(name string, data []byte, k testenv.Key, locs, sigLocs []string) sysroots.Pin {
 	p := pinFor(name, data, locs...)
-	p.Signature = &sysroots.Signature{File: p.File + ".asc", Locations: sigLocs, Key: "keys/test.asc", Fingerprint: k.fpr, ArmoredKey: k.armored}
+	k.Signs(&p, sigLocs...)
 	return p
 }
 
 func TestFetchVerifiesSignatures(t *testing.T) {
-	key, other := newKey(t, "upstream"), newKey(t, "intruder")
+	key, other := testenv.NewKey(t, "upstream"), testenv.NewKey(t, "intruder")
 	data := []byte("a release tarball upstream signs")
 	up := newUpstream(t)
 	up.files["/rel/x.bin"] = data
-	up.files["/rel/x.bin.asc"] = key.sign(t, data, true)
+	up.files["/rel/x.bin.asc"] = key.Sign(t, data, true)
 	up.files["/bad/x.bin"] = data
-	up.files["/bad/x.bin.asc"] = other.sign(t, data, true)
+	up.files["/bad/x.bin.asc"] = other.Sign(t, data, true)
 
 	tests := []struct {
 		name      string
@@ -83,34 +38,34 @@ func TestFetchVerifiesSignatures(t *testing.T) {
 		aliases   []string
 		locs      []string
 		sigLocs   []string
-		pinnedKey *testKey // default key
-		keyArmor  []byte   // replaces the pinned key's bytes
+		pinnedKey *testenv.Key // default key
+		keyArmor  []byte       // replaces the pinned key's bytes
 		wantSig   string
 		wantErr   string
 	}{
-		{name: "file mirror, armored signature", mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.sign(t, data, true)},
-			wantSig: "verified: key " + key.fpr},
-		{name: "http mirror, binary signature", http: true, mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.sign(t, data, false)},
-			wantSig: "verified: key " + key.fpr},
+		{name: "file mirror, armored signature", mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.Sign(t, data, true)},
+			wantSig: "verified: key " + key.Fingerprint},
+		{name: "http mirror, binary signature", http: true, mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.Sign(t, data, false)},
+			wantSig: "verified: key " + key.Fingerprint},
 		{name: "mirror under an alias", aliases: []string{"x_1.orig.bin"},
-			mirror:  map[string][]byte{"x_1.orig.bin": data, "x_1.orig.bin.asc": key.sign(t, data, true)},
-			wantSig: "verified: key " + key.fpr},
-		{name: "mirror by sha256 name", mirror: map[string][]byte{"sha256/" + pinFor("x", data).SHA256: data, "x.bin.asc": key.sign(t, data, true)},
-			wantSig: "verified: key " + key.fpr},
+			mirror:  map[string][]byte{"x_1.orig.bin": data, "x_1.orig.bin.asc": key.Sign(t, data, true)},
+			wantSig: "verified: key " + key.Fingerprint},
+		{name: "mirror by sha256 name", mirror: map[string][]byte{"sha256/" + pinFor("x", data).SHA256: data, "x.bin.asc": key.Sign(t, data, true)},
+			wantSig: "verified: key " + key.Fingerprint},
 		{name: "a mirror's artifact takes the mirror's signature only", mirror: map[string][]byte{"x.bin": data},
 			sigLocs: []string{up.URL + "/rel/x.bin.asc"}, wantSig: "not verified: no signature found"},
 		{name: "signature beside the pin's own location", locs: []string{up.URL + "/rel/x.bin"},
-			sigLocs: []string{up.URL + "/missing.asc", up.URL + "/rel/x.bin.asc"}, wantSig: "verified: key " + key.fpr},
+			sigLocs: []string{up.URL + "/missing.asc", up.URL + "/rel/x.bin.asc"}, wantSig: "verified: key " + key.Fingerprint},
 		{name: "no signature anywhere", mirror: map[string][]byte{"x.bin": data}, sigLocs: []string{up.URL + "/missing.asc"},
 			wantSig: "not verified: no signature found"},
 		{name: "signed by another key", locs: []string{up.URL + "/bad/x.bin"}, sigLocs: []string{up.URL + "/bad/x.bin.asc"},
-			wantErr: "does not verify with key " + key.fpr},
-		{name: "signature over other bytes", mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.sign(t, []byte("other"), true)},
+			wantErr: "does not verify with key " + key.Fingerprint},
+		{name: "signature over other bytes", mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.Sign(t, []byte("other"), true)},
 			wantErr: "the mirror holds a wrong or tampered signature"},
-		{name: "key file holds another key", pinnedKey: &other, keyArmor: key.armored,
-			mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.sign(t, data, true)}, wantErr: "key file keys/test.asc is not key " + other.fpr},
+		{name: "key file holds another key", pinnedKey: &other, keyArmor: key.Armored,
+			mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.Sign(t, data, true)}, wantErr: "key file keys/test.asc is not key " + other.Fingerprint},
 		{name: "key file unreadable", keyArmor: []byte("not a key"),
-			mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.sign(t, data, true)}, wantErr: "reading signing key"},
+			mirror: map[string][]byte{"x.bin": data, "x.bin.asc": key.Sign(t, data, true)}, wantErr: "reading signing key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,12 +127,12 @@ func mirrorOf(t *testing.T, files map[string][]byte, overHTTP bool) string {
 }
 
 func TestCheckSignatures(t *testing.T) {
-	key, other := newKey(t, "upstream"), newKey(t, "intruder")
+	key, other := testenv.NewKey(t, "upstream"), testenv.NewKey(t, "intruder")
 	data := []byte("pinned release")
 	up := newUpstream(t)
 	up.files["/rel/x.bin"] = data
-	up.files["/rel/x.bin.asc"] = key.sign(t, data, false)
-	up.files["/rel/bad.asc"] = other.sign(t, data, true)
+	up.files["/rel/x.bin.asc"] = key.Sign(t, data, false)
+	up.files["/rel/bad.asc"] = other.Sign(t, data, true)
 	sigLocs := []string{up.URL + "/rel/x.bin.asc", up.URL + "/rel/bad.asc", up.URL + "/rel/none.asc"}
 	type check struct {
 		pin, status string
@@ -190,7 +145,7 @@ func TestCheckSignatures(t *testing.T) {
 	}{
 		{"served and signed", []string{up.URL + "/rel/x.bin"}, []check{
 			{"x", "serves the pinned bytes", true},
-			{"x (signature)", "signed by " + key.fpr, true},
+			{"x (signature)", "signed by " + key.Fingerprint, true},
 			{"x (signature)", "pin x: signature", false},
 			{"x (signature)", "not found (HTTP 404)", false}}},
 		{"not served: signatures not checked", []string{up.URL + "/rel/gone.bin", "gomod:bad path@v1"}, []check{
@@ -222,7 +177,7 @@ func TestCheckSignatures(t *testing.T) {
 }
 
 func TestSignatureURLs(t *testing.T) {
-	pin := signedPin("x", []byte("x"), testKey{}, []string{"https://up.invalid/x.bin"}, []string{"https://up.invalid/x.bin.asc", "debian:pool/x.asc"})
+	pin := signedPin("x", []byte("x"), testenv.Key{}, []string{"https://up.invalid/x.bin"}, []string{"https://up.invalid/x.bin.asc", "debian:pool/x.asc"})
 	pin.Aliases = []string{"x_1.bin"}
 	tests := []struct {
 		offline bool
@@ -241,12 +196,12 @@ func TestSignatureURLs(t *testing.T) {
 }
 
 func TestVerifyFileErrors(t *testing.T) {
-	key := newKey(t, "upstream")
+	key := testenv.NewKey(t, "upstream")
 	dir := t.TempDir()
 	data := filepath.Join(dir, "x.bin")
 	os.WriteFile(data, []byte("x"), 0o644)
 	sig := filepath.Join(dir, "x.bin.asc")
-	os.WriteFile(sig, key.sign(t, []byte("x"), true), 0o644)
+	os.WriteFile(sig, key.Sign(t, []byte("x"), true), 0o644)
 	pin := signedPin("x", []byte("x"), key, nil, nil)
 	if err := VerifyFile(pin, data, sig); err != nil {
 		t.Fatalf("a good signature: %v", err)

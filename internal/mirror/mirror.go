@@ -41,7 +41,11 @@ type Added struct {
 	Pin  string `json:"pin"`
 	As   string `json:"as"`
 	Kind string `json:"kind"` // "artifact" or "signature"
+	sum  string // an artifact's sha256: it is also stored as sha256/<sum>
 }
+
+// findPin finds the pin of a sha256: sysroots.BySHA256, or in tests, test pins.
+type findPin func(sum string) (sysroots.Pin, bool)
 
 // ErrUnpinned marks a file that matches no pin.
 var ErrUnpinned = errors.New("matches no pin")
@@ -50,9 +54,13 @@ var ErrUnpinned = errors.New("matches no pin")
 // argument leaves the mirror untouched. With skipUnpinned, files that match
 // no pin are left out instead (for filling a mirror from a download dir).
 func Add(dir string, files []string, skipUnpinned bool) ([]Added, error) {
+	return add(dir, files, skipUnpinned, sysroots.BySHA256)
+}
+
+func add(dir string, files []string, skipUnpinned bool, find findPin) ([]Added, error) {
 	var plan []Added
 	for _, f := range files {
-		a, err := classify(f, files)
+		a, err := classify(f, find)
 		if skipUnpinned && errors.Is(err, ErrUnpinned) {
 			continue
 		}
@@ -69,29 +77,29 @@ func Add(dir string, files []string, skipUnpinned bool) ([]Added, error) {
 	return plan, nil
 }
 
-func classify(file string, all []string) (Added, error) {
+func classify(file string, find findPin) (Added, error) {
 	sum, err := store.FileSHA256(file)
 	if err != nil {
 		return Added{}, badinput.Errorf("cannot read %s: %v", file, err)
 	}
-	if pin, ok := sysroots.BySHA256(sum); ok {
-		return Added{File: file, Pin: pin.Name, As: pin.File, Kind: "artifact"}, nil
+	if pin, ok := find(sum); ok {
+		return Added{File: file, Pin: pin.Name, As: pin.File, Kind: "artifact", sum: sum}, nil
 	}
 	if strings.HasSuffix(file, ".asc") {
-		return classifySignature(file, all)
+		return classifySignature(file, find)
 	}
 	return Added{}, badinput.Wrap(fmt.Errorf("%s (sha256 %s) %w: mcc mirrors only pinned artifacts (see sysroots/*.json)", file, sum, ErrUnpinned))
 }
 
 // classifySignature finds the pinned data file a signature belongs to (the
-// file named without .asc, beside it or among the arguments) and verifies it.
-func classifySignature(sig string, all []string) (Added, error) {
+// file named without .asc, beside it) and verifies it.
+func classifySignature(sig string, find findPin) (Added, error) {
 	data := strings.TrimSuffix(sig, ".asc")
 	sum, err := store.FileSHA256(data)
 	if err != nil {
 		return Added{}, badinput.Errorf("signature %s: its file %s is not beside it: give both", sig, filepath.Base(data))
 	}
-	pin, ok := sysroots.BySHA256(sum)
+	pin, ok := find(sum)
 	if !ok || pin.Signature == nil {
 		return Added{}, badinput.Wrap(fmt.Errorf("signature %s: %s %w with a signature", sig, data, ErrUnpinned))
 	}
@@ -104,8 +112,7 @@ func classifySignature(sig string, all []string) (Added, error) {
 func install(dir string, a Added) error {
 	dsts := []string{filepath.Join(dir, a.As)}
 	if a.Kind == "artifact" {
-		pin, _ := sysroots.Lookup(a.Pin)
-		dsts = append(dsts, filepath.Join(dir, "sha256", pin.SHA256))
+		dsts = append(dsts, filepath.Join(dir, "sha256", a.sum))
 	}
 	for _, d := range dsts {
 		if err := copyAtomic(a.File, d); err != nil {
@@ -154,7 +161,7 @@ func Fill(ctx context.Context, f *fetch.Fetcher, dir string, pins []sysroots.Pin
 		if err != nil {
 			return added, err
 		}
-		a := Added{File: res.Path, Pin: pin.Name, As: pin.File, Kind: "artifact"}
+		a := Added{File: res.Path, Pin: pin.Name, As: pin.File, Kind: "artifact", sum: pin.SHA256}
 		if err := installNew(dir, a, pin); err != nil {
 			return added, err
 		}
