@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"maps"
@@ -325,6 +327,60 @@ func TestImageLayoutReplacesOnlyLayouts(t *testing.T) {
 			if strings.HasPrefix(e.Name(), ".") {
 				t.Errorf("left behind %s in %s", e.Name(), dir)
 			}
+		}
+	}
+}
+
+// TestImageCAFile: --ca-file is checked (exit 2, one line naming the file,
+// nothing written), changes the digest, keeps it stable and is listed in
+// the SBOM with its sha256 and subject.
+func TestImageCAFile(t *testing.T) {
+	t.Setenv("MCC_CACHE", t.TempDir())
+	dir := t.TempDir()
+	hello := imagetest.BuildHello(t, filepath.Join(dir, "bin"), "amd64")
+	ca := imagetest.NewCA(t, "Corp Root")
+	_, leaf := ca.Leaf(t, false)
+	good, leafFile, text := filepath.Join(dir, "corp-root.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "notes.txt")
+	os.WriteFile(good, ca.PEM, 0o644)
+	os.WriteFile(leafFile, leaf, 0o644)
+	os.WriteFile(text, []byte("not a certificate\n"), 0o644)
+	out := filepath.Join(dir, "img.tar")
+	for _, c := range []struct{ name, file, want string }{
+		{"not PEM", text, "holds no PEM certificate"},
+		{"not a CA", leafFile, "is not a CA certificate"},
+		{"missing", filepath.Join(dir, "nope.pem"), "no such file"},
+		{"directory", dir, "is a directory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			os.WriteFile(out, []byte("previous"), 0o644)
+			code, _, stderr := mcc(t, "image", "--no-ca-certs", "--ca-file", good, "--ca-file", c.file, "-o", out, hello)
+			if code != 2 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, c.file) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q: want 2 and one line naming %s and saying %q", code, stderr, c.file, c.want)
+			}
+			if b, _ := os.ReadFile(out); string(b) != "previous" {
+				t.Errorf("a refused --ca-file changed %s", out)
+			}
+		})
+	}
+	digest := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := mcc(t, append([]string{"--json", "image", "--no-ca-certs", "-o", out}, append(args, hello)...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var r struct{ Digest string }
+		json.Unmarshal([]byte(stdout), &r)
+		return r.Digest
+	}
+	without, with, again := digest(), digest("--ca-file", good), digest("--ca-file", good)
+	if without == with || with != again || with == "" {
+		t.Fatalf("digests without %s, with --ca-file %s, again %s: want a change, then the same", without, with, again)
+	}
+	sb, _ := os.ReadFile(filepath.Join(dir, "img.spdx.json"))
+	sum := sha256.Sum256(ca.PEM)
+	for _, w := range []string{`"name": "corp-root.pem"`, hex.EncodeToString(sum[:]), "CN=Corp Root,O=mcc test"} {
+		if !bytes.Contains(sb, []byte(w)) {
+			t.Errorf("the SBOM beside the image lacks %s:\n%s", w, sb)
 		}
 	}
 }
