@@ -122,23 +122,45 @@ func Run(ctx context.Context, o Options) ([]string, error) {
 	return outputs(o, pkgs)
 }
 
-// needsList says whether go list must run first to know what go build or
-// install will write; with -o FILE the answer is FILE, and go list's extra
-// process is saved on the hot path of an edit-build loop.
+// needsList says whether go list must run first to know what go build,
+// install or test will write; with -o FILE the answer is FILE, and go
+// list's extra process is saved on the hot path of an edit-build loop.
 func needsList(o Options) bool {
+	p, _ := Parse(o.Args)
+	dst, hasO := p.Get("o")
 	switch o.Verb {
 	case "install":
 		return true
 	case "build":
-		p, _ := Parse(o.Args)
-		dst, ok := p.Get("o")
-		if !ok || strings.HasSuffix(dst, "/") {
-			return true
-		}
-		st, err := os.Stat(abs(o.Dir, dst))
-		return err == nil && st.IsDir()
+		return !hasO || toDir(workDir(o, p), dst)
+	case "test":
+		return hasO && toDir(workDir(o, p), dst) || !hasO && flagOn(p, "c")
 	}
 	return false
+}
+
+// toDir says whether go treats -o dst as a directory to write into: it
+// ends in a slash (go creates it) or is a directory.
+func toDir(dir, dst string) bool {
+	if strings.HasSuffix(dst, "/") {
+		return true
+	}
+	st, err := os.Stat(abs(dir, dst))
+	return err == nil && st.IsDir()
+}
+
+// workDir is where go runs: o.Dir, then -C.
+func workDir(o Options, p Parsed) string {
+	if c, ok := p.Get("C"); ok {
+		return filepath.Join(o.Dir, c)
+	}
+	return o.Dir
+}
+
+// flagOn says whether a boolean flag is set (-c, -c=true; not -c=false).
+func flagOn(p Parsed, name string) bool {
+	v, ok := p.Get(name)
+	return ok && v != "false" && v != "0"
 }
 
 // badPackageLine finds go's complaint about package arguments (as opposed
@@ -184,8 +206,9 @@ func (e *GoFailed) Error() string {
 
 // listedPkg is one package the arguments name, as go list reports it.
 type listedPkg struct {
-	importPath, target string
-	main               bool // a command
+	name, importPath, target string
+	main                     bool // a command
+	tests                    bool // has test files: go test -c writes a binary for it
 }
 
 // listPackages asks go list which packages the arguments name, which of
@@ -193,14 +216,14 @@ type listedPkg struct {
 // the check that the arguments name packages at all.
 func listPackages(ctx context.Context, o Options, env []string) ([]listedPkg, error) {
 	p, _ := buildFlags(o) // the same -tags as the build: they pick the files
-	args := []string{"list", "-f", "{{.Name}}\t{{.ImportPath}}\t{{.Target}}"}
+	args := []string{"list", "-f", "{{.Name}}\t{{.ImportPath}}\t{{.Target}}\t{{if or .TestGoFiles .XTestGoFiles}}tests{{else}}none{{end}}"}
 	for _, f := range p.Flags {
 		switch f.Name {
 		case "tags", "mod", "modfile", "C", "overlay":
 			args = append(args, "-"+f.Name+"="+f.Value)
 		}
 	}
-	args = append(args, pkgArgs(p.Rest)...)
+	args = append(args, packages(o.Verb, p.Rest)...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Env = o.Dir, env
 	var stderr bytes.Buffer
@@ -214,8 +237,8 @@ func listPackages(ctx context.Context, o Options, env []string) ([]listedPkg, er
 	}
 	var pkgs []listedPkg
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if f := strings.SplitN(line, "\t", 3); len(f) == 3 {
-			pkgs = append(pkgs, listedPkg{importPath: f[1], target: f[2], main: f[0] == "main"})
+		if f := strings.Split(line, "\t"); len(f) == 4 {
+			pkgs = append(pkgs, listedPkg{name: f[0], importPath: f[1], target: f[2], main: f[0] == "main", tests: f[3] == "tests"})
 		}
 	}
 	return pkgs, nil
@@ -238,51 +261,86 @@ func pkgArgs(rest []string) []string {
 	return rest
 }
 
+// packages are the package arguments in rest: for go test, up to its
+// flags that may follow them (-run, -v, -args ...).
+func packages(verb string, rest []string) []string {
+	args := pkgArgs(rest)
+	if verb != "test" {
+		return args
+	}
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return args[:i]
+		}
+	}
+	return args
+}
+
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(l)
 }
 
-// outputs lists the binaries go build/install wrote, by go's own rules
-// (cmd/go's runBuild and runInstall), given the packages the arguments name.
+// outputs lists the binaries go build, install or test wrote and kept, by
+// go's own rules (cmd/go's runBuild, runInstall and builderTest), given the
+// packages the arguments name.
 func outputs(o Options, pkgs []listedPkg) ([]string, error) {
-	mains := commands(pkgs)
 	p, _ := Parse(o.Args)
-	dir := o.Dir
-	if c, ok := p.Get("C"); ok {
-		dir = filepath.Join(dir, c)
+	dir := workDir(o, p)
+	dst, hasO := p.Get("o")
+	if hasO {
+		dst = abs(dir, dst)
 	}
-	if o.Verb == "install" {
-		var out []string
-		for _, m := range mains {
+	var out []string
+	switch {
+	case o.Verb == "install":
+		for _, m := range commands(pkgs) {
 			out = append(out, m.target)
 		}
-		return out, nil
-	}
-	if dst, ok := p.Get("o"); ok {
-		dst = abs(dir, dst)
-		if !needsList(o) {
-			return []string{dst}, nil
+	case o.Verb == "test":
+		out = testOutputs(p, dir, dst, hasO, pkgs)
+	case o.Verb != "build":
+	case hasO && toDir(dir, dst):
+		for _, m := range commands(pkgs) {
+			out = append(out, filepath.Join(dst, ExecName(m.importPath, p.Rest)))
 		}
-		if st, err := os.Stat(dst); err == nil && st.IsDir() {
-			var out []string
-			for _, m := range mains {
-				out = append(out, filepath.Join(dst, ExecName(m.importPath, p.Rest)))
-			}
-			return out, nil
-		}
-		if len(mains) == 1 {
-			return []string{dst}, nil
-		}
-		return nil, nil
+	case hasO:
+		out = []string{dst}
+	case len(pkgs) == 1 && pkgs[0].main:
+		// Without -o, go build writes a binary only when the arguments name
+		// one package and it is a command: './...' matching a command and a
+		// library writes nothing.
+		out = []string{filepath.Join(abs(dir, "."), ExecName(pkgs[0].importPath, p.Rest))}
 	}
-	// Without -o, go build writes a binary only when the arguments name one
-	// package and it is a command: './...' matching a command and a library
-	// writes nothing.
-	if len(pkgs) == 1 && pkgs[0].main {
-		return []string{filepath.Join(abs(dir, "."), ExecName(pkgs[0].importPath, p.Rest))}, nil
+	return out, nil
+}
+
+// testOutputs lists the test binaries go test keeps: with -o FILE, that
+// file; with -o DIR or -c, NAME.test there (or in the working directory)
+// for each package that has tests. Without -c or -o go test removes them.
+func testOutputs(p Parsed, dir, dst string, hasO bool, pkgs []listedPkg) []string {
+	if hasO && !toDir(dir, dst) {
+		return []string{dst}
 	}
-	return nil, nil
+	if !hasO {
+		dst = abs(dir, ".")
+	}
+	var out []string
+	for _, pkg := range pkgs {
+		if pkg.tests {
+			out = append(out, filepath.Join(dst, testBinaryName(pkg, p.Rest)))
+		}
+	}
+	return out
+}
+
+// testBinaryName is cmd/go's: ExecName plus .test, or for test files named
+// on the command line, the package's name plus .test.
+func testBinaryName(pkg listedPkg, rest []string) string {
+	if pkg.importPath == "command-line-arguments" {
+		return pkg.name + ".test"
+	}
+	return ExecName(pkg.importPath, rest) + ".test"
 }
 
 func abs(dir, p string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +42,7 @@ func TestExecName(t *testing.T) {
 func TestNeedsList(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "bin"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "sub", "bin"), 0o755)
 	os.WriteFile(filepath.Join(dir, "old"), []byte("x"), 0o644)
 	tests := []struct {
 		verb string
@@ -57,7 +59,13 @@ func TestNeedsList(t *testing.T) {
 		{"build", []string{"-o", "new/", "./..."}, true}, // a trailing slash: a directory go creates
 		{"build", []string{"-o", filepath.Join(dir, "bin"), "."}, true},
 		{"build", []string{"-v", "-buildmode=exe", "-o", "app", "."}, false},
-		{"test", []string{"./..."}, false},
+		{"test", []string{"./..."}, false},      // test binaries are removed
+		{"test", []string{"-c", "./..."}, true}, // NAME.test for each package with tests
+		{"test", []string{"-c=false", "./..."}, false},
+		{"test", []string{"-c", "-o", "x.test", "."}, false},
+		{"test", []string{"-o=bin", "./..."}, true}, // kept, in a directory
+		{"test", []string{"-o", "new/", "./..."}, true},
+		{"build", []string{"-C", "sub", "-o", "bin", "."}, true}, // -o is in -C's directory
 		{"run", []string{"."}, false},
 		{"vet", []string{"./..."}, false},
 	}
@@ -76,7 +84,8 @@ func TestOutputs(t *testing.T) {
 	cmd := func(ip string) listedPkg {
 		return listedPkg{importPath: ip, target: "/gobin/" + filepath.Base(ip), main: true}
 	}
-	lib := listedPkg{importPath: "example.com/app/lib"}
+	lib := listedPkg{name: "lib", importPath: "example.com/app/lib"}
+	tested := func(p listedPkg) listedPkg { p.tests = true; return p }
 	at := func(p ...string) string { return filepath.Join(append([]string{dir}, p...)...) }
 	tests := []struct {
 		name string
@@ -106,7 +115,14 @@ func TestOutputs(t *testing.T) {
 		{"install", "install", []string{"./..."}, []listedPkg{cmd("example.com/app/cmd/a"), lib, cmd("example.com/app/cmd/b")}, []string{"/gobin/a", "/gobin/b"}},
 		{"install a library", "install", []string{"./lib"}, []listedPkg{lib}, nil},
 		{"test -o keeps the test binary", "test", []string{"-c", "-o", "app.test", "."}, nil, []string{at("app.test")}},
-		{"test without -o keeps nothing checked", "test", []string{"./..."}, nil, nil},
+		{"test without -c or -o keeps nothing", "test", []string{"./..."}, nil, nil},
+		{"test -c: NAME.test for packages with tests", "test", []string{"-c", "./..."},
+			[]listedPkg{tested(lib), cmd("example.com/app"), tested(cmd("example.com/app/v2/cmd/x"))}, []string{at("lib.test"), at("x.test")}},
+		{"test -c -C dir", "test", []string{"-C", "sub", "-c", "."}, []listedPkg{tested(cmd("example.com/sub/v2"))}, []string{at("sub/sub.test")}},
+		{"test -o DIR", "test", []string{"-o", "bin", "./..."}, []listedPkg{tested(lib), cmd("example.com/app")}, []string{at("bin/lib.test")}},
+		{"test -c files", "test", []string{"-c", "x_test.go", "x.go"}, []listedPkg{tested(listedPkg{name: "pkgname", importPath: "command-line-arguments"})},
+			[]string{at("pkgname.test")}},
+		{"vet writes nothing", "vet", []string{"./..."}, []listedPkg{lib}, nil},
 		{"run", "run", []string{".", "arg"}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -220,6 +236,7 @@ func module(t *testing.T) string {
 		"go.mod":           "module example.com/app\n\ngo 1.22\n",
 		"main.go":          "package main\n\nfunc main() {}\n",
 		"lib/lib.go":       "package lib\n\n// X is exported.\nvar X = 1\n",
+		"lib/lib_test.go":  "package lib_test\n",
 		"cmd/tool/m.go":    "package main\n\nfunc main() {}\n",
 		"bad/bad.go":       "package bad\n\nfunc f() { fmt.Println() }\n",
 		"vetbad/vetbad.go": "package vetbad\n\nimport \"fmt\"\n\n// F misuses Printf.\nfunc F() { fmt.Printf(\"%d\", \"s\") }\n",
@@ -249,9 +266,10 @@ func TestListPackages(t *testing.T) {
 		{[]string{"./lib", "./cmd/..."}, "example.com/app/lib:false example.com/app/cmd/tool:true", ""},
 		{[]string{"-tags", "x", "-o", "bin/", "./cmd/tool"}, "example.com/app/cmd/tool:true", ""},
 		{[]string{"./nope"}, "", "fix the package arguments"},
+		{[]string{"-c", "./lib", "-run", "X", "-v"}, "example.com/app/lib:false", ""}, // go test's flags after the packages
 	}
 	for _, tt := range tests {
-		o := Options{Verb: "build", Args: tt.args, Dir: dir, Env: goEnv(t)}
+		o := Options{Verb: "test", Args: tt.args, Dir: dir, Env: goEnv(t)}
 		pkgs, err := listPackages(context.Background(), o, o.Env)
 		if tt.wantErr != "" {
 			if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
@@ -264,7 +282,10 @@ func TestListPackages(t *testing.T) {
 		}
 		var got []string
 		for _, p := range pkgs {
-			got = append(got, p.importPath+":"+map[bool]string{true: "true", false: "false"}[p.main])
+			got = append(got, fmt.Sprintf("%s:%v", p.importPath, p.main))
+			if p.tests != (p.name == "lib") {
+				t.Errorf("%s: tests = %v", p.importPath, p.tests)
+			}
 			if p.main && !strings.HasSuffix(p.target, "/gobin/"+filepath.Base(p.importPath)) {
 				t.Errorf("%s installs to %s, want $GOBIN", p.importPath, p.target)
 			}
