@@ -96,6 +96,9 @@ func refusedURL(t *testing.T) string {
 	return "http://" + addr
 }
 
+// TestFetchFromLocations fetches from a loopback server laid out like the
+// pins' locations, and fails it in every way a real one does. It is long
+// because it is one table: each way to succeed or fail is a row.
 func TestFetchFromLocations(t *testing.T) {
 	up := newUpstream(t)
 	deb := []byte("a Debian package that never changes")

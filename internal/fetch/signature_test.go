@@ -22,6 +22,9 @@ func signedPin(name string, data []byte, k testenv.Key, locs, sigLocs []string) 
 	return p
 }
 
+// TestFetchVerifiesSignatures: where a signature is looked for (mirror
+// names, aliases, the signature's own locations) and every way one is
+// refused, with a key the test makes. It is long because it is one table.
 func TestFetchVerifiesSignatures(t *testing.T) {
 	key, other := testenv.NewKey(t, "upstream"), testenv.NewKey(t, "intruder")
 	data := []byte("a release tarball upstream signs")

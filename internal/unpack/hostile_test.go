@@ -146,6 +146,10 @@ func linksInside(t *testing.T, dest string) {
 	})
 }
 
+// TestHostileArchives extracts archives built to escape, plant links or
+// exhaust the disk (refused) and look-alikes that stay inside (extracted);
+// nothing may change outside dest. It is long because it is one table: a
+// row per trick.
 func TestHostileArchives(t *testing.T) {
 	sym := func(name, target string) entry { return entry{name: name, link: target, typ: tar.TypeSymlink} }
 	dir := func(name string) entry { return entry{name: name, typ: tar.TypeDir} }
