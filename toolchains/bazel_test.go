@@ -97,3 +97,35 @@ func TestBazelTargetsMatchTable(t *testing.T) {
 		}
 	}
 }
+
+// TestBazelModuleUsesEveryRepo: each repository the module extension
+// declares by a literal name (@mcc_pins, the Mono ones, ...) is in
+// MODULE.bazel's use_repo, and WORKSPACE mode declares it too: a
+// repository added to one mode only is a build that works in one Bazel
+// and not the other.
+func TestBazelModuleUsesEveryRepo(t *testing.T) {
+	ext, err := os.ReadFile("extensions.bzl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos, err := os.ReadFile("repositories.bzl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("../MODULE.bazel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\bname = "(mcc_[a-z0-9_]+)"[,)]`).FindAllStringSubmatch(string(ext), -1)
+	if len(names) < 4 {
+		t.Fatalf("extensions.bzl declares %d repositories by name, want at least 4 (go deps, pins, mono sdk, mono runtime)", len(names))
+	}
+	for _, n := range names {
+		if !strings.Contains(string(mod), `"`+n[1]+`"`) {
+			t.Errorf("MODULE.bazel's use_repo lacks %q, which extensions.bzl declares", n[1])
+		}
+		if !strings.Contains(string(repos), `name = "`+n[1]+`"`) {
+			t.Errorf("repositories.bzl (WORKSPACE mode) does not declare %q, which extensions.bzl declares", n[1])
+		}
+	}
+}

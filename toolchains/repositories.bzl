@@ -104,6 +104,10 @@ def mcc_dependencies():
     mcc_dep_repository(name = "mcc_go_deps", path = "go_deps")
     mcc_pins(name = "mcc_pins", pins = MCC_PINS)
 
+    # Mono (toolchains/mono.bzl): fetched only when a Mono target is built.
+    mcc_mono_sdk(name = "mcc_mono_sdk")
+    mcc_mono_runtime(name = "mcc_mono_runtime_linux_amd64", target = "linux/amd64")
+
     # Debian's bazel-skylib and bazel-rules-java packages.
     native.local_repository(name = "bazel_skylib", path = "/usr/share/bazel/tools/skylib")
     native.local_repository(name = "rules_java", path = "/usr/share/bazel/rules/java")
@@ -228,10 +232,26 @@ def _mcc_pins_impl(ctx):
     # Copied in (not linked), checked again against the pin's sha256 on the
     # way: the repository holds the pinned bytes whatever later happens to
     # the store.
+    mirror = []
     for name, path in zip(names, paths):
         ctx.download(url = "file://" + path, output = ctx.attr.pins[name], sha256 = records[name]["sha256"])
+
+        # The same bytes under the pin's own file name: a directory that an
+        # mcc command inside an action takes as --mirror (mcc mkbundle
+        # --image fetches the CA roots itself).
+        mirror.append("mirror/" + records[name]["file"])
+        ctx.symlink(ctx.attr.pins[name], mirror[-1])
     ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
-    ctx.file("BUILD.bazel", "exports_files(%s)\n" % repr(sorted(ctx.attr.pins.values())))
+    ctx.file("BUILD.bazel", "\n".join([
+        "exports_files(%s)" % repr(sorted(ctx.attr.pins.values())),
+        "",
+        "filegroup(",
+        "    name = \"mirror\",",
+        "    srcs = %s," % repr(sorted(mirror)),
+        "    visibility = [\"//visibility:public\"],",
+        ")",
+        "",
+    ]))
 
 mcc_pins = repository_rule(
     implementation = _mcc_pins_impl,
@@ -245,6 +265,148 @@ mcc_pins = repository_rule(
     },
     # Only which mcc runs matters: the bytes are pinned, wherever they come from.
     environ = ["MCC"],
+)
+
+_MONO_HINT = "apt-get install mono-devel (or run `make setup`)"
+
+def _pinned_mono_version(ctx):
+    # The Mono release the static runtime is built from: Debian's compiler
+    # and class libraries must be the same release for the runtime to run
+    # what they produce.
+    for p in json.decode(ctx.read(ctx.path(Label("//sysroots:mono.json")))):
+        if p["name"] == "mono-source":
+            return p["version"]
+    fail("mcc: sysroots/mono.json has no mono-source pin")
+
+def _sha256(ctx, path):
+    res = ctx.execute(["sha256sum", str(path)])
+    if res.return_code != 0:
+        fail("mcc: sha256sum %s failed: %s" % (path, res.stderr.strip()))
+    return res.stdout.split(" ")[0]
+
+def _mono_tool_version(ctx, cmd):
+    # The word after "version" on the first line: "Mono C# compiler version
+    # 6.8.0.105", "Mono JIT compiler version 6.8.0.105 (Debian ...)".
+    res = ctx.execute(cmd)
+    words = (res.stdout.splitlines() or [""])[0].split(" ")
+    if res.return_code != 0 or "version" not in words or words.index("version") + 1 >= len(words):
+        fail("mcc: `%s` failed (exit %d): %s; %s" % (
+            " ".join([str(c) for c in cmd]),
+            res.return_code,
+            (res.stderr + res.stdout).strip(),
+            _MONO_HINT,
+        ))
+    return words[words.index("version") + 1]
+
+def _mcs_exe(ctx, mcs):
+    # Debian's mcs is a script: exec /usr/bin/mono ... /usr/lib/mono/4.5/mcs.exe "$@".
+    for word in ctx.read(mcs).replace("\n", " ").split(" "):
+        if word.endswith("/mcs.exe") and ctx.path(word).exists:
+            return ctx.path(word)
+    fail("mcc: %s does not name an mcs.exe to run: %s" % (mcs, _MONO_HINT))
+
+def _link_dlls(ctx, src, dst):
+    n = 0
+    for entry in src.readdir():
+        if entry.basename.endswith(".dll"):
+            ctx.symlink(entry, dst + "/" + entry.basename)
+            n += 1
+    return n
+
+def _mcc_mono_sdk_impl(ctx):
+    want = _pinned_mono_version(ctx)
+    mcs = ctx.which("mcs")
+    mono = ctx.which("mono")
+    if not mcs or not mono:
+        fail("mcc: Mono's C# compiler (mcs) not found: " + _MONO_HINT)
+    exe = _mcs_exe(ctx, mcs)
+    lib = ctx.path(ctx.attr.classlib_dir)
+    if not ctx.path(str(lib) + "/mscorlib.dll").exists:
+        fail("mcc: no Mono class libraries in %s (mscorlib.dll): %s" % (lib, _MONO_HINT))
+    machine_config = ctx.path(ctx.attr.machine_config)
+    if not machine_config.exists:
+        fail("mcc: no %s: apt-get install mono-runtime" % machine_config)
+
+    # mono refuses to start on class libraries of another release ("corlib
+    # out of sync"), so the runtime's version is the class libraries' too.
+    found = {
+        "mcs": _mono_tool_version(ctx, [mono, exe, "--version"]),
+        "mono": _mono_tool_version(ctx, [mono, "--version"]),
+    }
+    for what, v in found.items():
+        if v != want:
+            fail("mcc: Debian's %s is Mono %s, but mcc's static runtime is Mono %s (sysroots/mono.json): install Debian 12's Mono (%s)" % (what, v, want, _MONO_HINT))
+
+    ctx.symlink(mono, "bin/mono")
+    ctx.symlink(exe, "mcs.exe")
+    ctx.symlink(machine_config, "etc/machine.config")
+    if _link_dlls(ctx, lib, "lib/4.5") == 0 or _link_dlls(ctx, ctx.path(str(lib) + "/Facades"), "lib/4.5/Facades") == 0:
+        fail("mcc: %s or its Facades directory has no assemblies: %s" % (lib, _MONO_HINT))
+
+    # An input of every compile: a new Debian Mono changes the action keys
+    # (the linked files are inputs too, so their bytes count as well).
+    ctx.file("VERSION", "".join([
+        "mono %s\n" % want,
+        "mcs.exe sha256 %s\n" % _sha256(ctx, exe),
+        "mono sha256 %s\n" % _sha256(ctx, mono),
+        "mscorlib.dll sha256 %s\n" % _sha256(ctx, str(lib) + "/mscorlib.dll"),
+    ]))
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.file("BUILD.bazel", """package(default_visibility = ["//visibility:public"])
+
+exports_files([
+    "VERSION",
+    "bin/mono",
+    "etc/machine.config",
+    "mcs.exe",
+])
+
+# Debian's 4.5 profile: what mcs compiles against and mkbundle bundles.
+filegroup(
+    name = "classlib",
+    srcs = glob(["lib/4.5/*.dll"]),
+)
+
+filegroup(
+    name = "facades",
+    srcs = glob(["lib/4.5/Facades/*.dll"]),
+)
+""")
+
+mcc_mono_sdk = repository_rule(
+    implementation = _mcc_mono_sdk_impl,
+    doc = "Debian's Mono C# compiler (mcs), class libraries and machine.config, checked against the pinned Mono release.",
+    attrs = {
+        "classlib_dir": attr.string(default = "/usr/lib/mono/4.5"),
+        "machine_config": attr.string(default = "/etc/mono/4.5/machine.config"),
+    },
+    # Re-checked at every server start: an apt upgrade of Mono is seen.
+    local = True,
+    environ = ["PATH"],
+)
+
+def _mcc_mono_runtime_impl(ctx):
+    cmd = _mcc_cmd(ctx) + ["--json", "--target", ctx.attr.target]
+
+    # Built once into mcc's store from the pinned, patched Mono source (the
+    # same runtime `mcc mkbundle` uses), then copied in: actions never read
+    # the store.
+    out = json.decode(_run_mcc(ctx, cmd + ["toolchain", "install", "--mono"], timeout = 3600))
+    if len(out) != 1 or not out[0].get("path"):
+        fail("`mcc toolchain install --mono` printed %s, want one runtime" % out)
+    dl = ctx.download(url = "file://" + out[0]["path"], output = "mono-runtime", executable = True)
+    ctx.file("KEY", "%s %s sha256 %s\n" % (ctx.attr.target, out[0]["key"], dl.sha256))
+    ctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % ctx.name)
+    ctx.file("BUILD.bazel", 'exports_files(["KEY", "mono-runtime"])\n')
+
+mcc_mono_runtime = repository_rule(
+    implementation = _mcc_mono_runtime_impl,
+    doc = "mcc's static musl Mono runtime for one target, from `mcc toolchain install --mono`.",
+    attrs = {"target": attr.string(default = "linux/amd64", values = MUSL_TARGETS.keys())},
+    # Re-run at every server start (a store hit takes milliseconds): a new
+    # mcc with a new runtime recipe is picked up.
+    local = True,
+    environ = ["MCC", "MCC_CACHE", "MCC_MIRROR", "MCC_OFFLINE", "XDG_CACHE_HOME", "PATH"],
 )
 
 # buildifier: disable=unnamed-macro
