@@ -107,7 +107,7 @@ _MKBUNDLE_SH = """set -eu
 store=$1
 mcc=$2
 shift 2
-trap 'chmod -R u+w "$store" 2>/dev/null; rm -rf "$store"' EXIT
+trap 'if [ -e "$store" ]; then chmod -R u+w "$store"; rm -rf "$store"; fi' EXIT
 rm -rf "$store"
 "$mcc" --quiet --offline --cache "$store" "$@"
 """
