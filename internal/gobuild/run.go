@@ -320,6 +320,9 @@ func outputs(o Options, pkgs []listedPkg) ([]string, error) {
 // for each package that has tests. Without -c or -o go test removes them.
 func testOutputs(p Parsed, dir, dst string, hasO bool, pkgs []listedPkg) []string {
 	if hasO && !toDir(dir, dst) {
+		if _, err := os.Lstat(dst); err != nil {
+			return nil // a package without tests: go wrote nothing
+		}
 		return []string{dst}
 	}
 	if !hasO {

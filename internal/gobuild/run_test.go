@@ -81,6 +81,7 @@ func TestOutputs(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "bin"), 0o755)
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 	os.Mkdir(filepath.Join(dir, "sub", "bin"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app.test"), nil, 0o755) // go test -c -o app.test wrote it
 	cmd := func(ip string) listedPkg {
 		return listedPkg{importPath: ip, target: "/gobin/" + filepath.Base(ip), main: true}
 	}
@@ -115,6 +116,7 @@ func TestOutputs(t *testing.T) {
 		{"install", "install", []string{"./..."}, []listedPkg{cmd("example.com/app/cmd/a"), lib, cmd("example.com/app/cmd/b")}, []string{"/gobin/a", "/gobin/b"}},
 		{"install a library", "install", []string{"./lib"}, []listedPkg{lib}, nil},
 		{"test -o keeps the test binary", "test", []string{"-c", "-o", "app.test", "."}, nil, []string{at("app.test")}},
+		{"test -o, no tests: nothing written", "test", []string{"-c", "-o", "none.test", "./lib"}, nil, nil},
 		{"test without -c or -o keeps nothing", "test", []string{"./..."}, nil, nil},
 		{"test -c: NAME.test for packages with tests", "test", []string{"-c", "./..."},
 			[]listedPkg{tested(lib), cmd("example.com/app"), tested(cmd("example.com/app/v2/cmd/x"))}, []string{at("lib.test"), at("x.test")}},
