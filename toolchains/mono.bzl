@@ -3,7 +3,8 @@
     mono_library(name, srcs, deps, refs)  -> name.dll
     mono_binary(name, srcs, deps, refs)   -> name.exe
     mono_bundle(name, app, out)           -> one static executable
-    mono_image(name, app, out, tag)       -> name.tar (docker-archive) + the bundle
+    mono_image(name, app, out, tag, ca_files)
+                                          -> name.tar (docker-archive) + the bundle
 
 mcs (@mcc_mono_sdk, toolchains/repositories.bzl) is Debian's, checked
 against the pinned Mono release; its version file, mcs.exe and the class
@@ -132,6 +133,7 @@ def _bundle(ctx, image):
         args.add("--image", tar)
         if ctx.attr.tag:
             args.add("--tag", ctx.attr.tag)
+        args.add_all(ctx.files.ca_files, before_each = "--ca-file")
     args.add("--runtime", ctx.file._runtime)
     args.add("--machine-config", ctx.file._machine_config)
     args.add("--lib", ctx.files._classlib[0].dirname)
@@ -144,7 +146,8 @@ def _bundle(ctx, image):
         tools = [ctx.executable._mcc],
         inputs = depset(
             [info.assembly, ctx.file._runtime, ctx.file._runtime_key, ctx.file._machine_config] +
-            ctx.files._classlib + ctx.files._facades + ctx.files._mirror,
+            ctx.files._classlib + ctx.files._facades + ctx.files._mirror +
+            (ctx.files.ca_files if image else []),
             transitive = [info.deps],
         ),
         outputs = outputs,
@@ -185,5 +188,12 @@ mono_bundle = rule(
 mono_image = rule(
     implementation = _mono_image_impl,
     doc = "The bundle in a reproducible FROM-scratch image, NAME.tar (`mcc mkbundle --image`); the bundle is in output group `bundle`.",
-    attrs = dict(_BUNDLE_ATTRS, tag = attr.string(doc = "Image name:tag in the archive; empty: mcc's default (the bundle's name:latest).")),
+    attrs = dict(
+        _BUNDLE_ATTRS,
+        ca_files = attr.label_list(
+            allow_files = [".pem", ".crt"],
+            doc = "Extra CA certificates (PEM) the image trusts besides the pinned roots, as `mcc mkbundle --ca-file`.",
+        ),
+        tag = attr.string(doc = "Image name:tag in the archive; empty: mcc's default (the bundle's name:latest)."),
+    ),
 )
