@@ -8,7 +8,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential make git ca-certificates curl gnupg xz-utils file
-  patch python3               # the Mono runtime recipe: patches/mono, genmdesc.py
+  patch python3 cmake         # the Mono runtime recipe: patches/mono, genmdesc.py, BoringSSL (BTLS)
   musl-tools qemu-user-static
   gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu
   gcc-i686-linux-gnu gcc-powerpc64le-linux-gnu gcc-s390x-linux-gnu gcc-mips64el-linux-gnuabi64 gcc-mipsel-linux-gnu

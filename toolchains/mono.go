@@ -28,7 +28,7 @@ import (
 )
 
 // monoRecipeVersion changes whenever this recipe changes the runtime's bytes.
-const monoRecipeVersion = 1
+const monoRecipeVersion = 2
 
 // MonoSourcePin names the pinned Mono source.
 const MonoSourcePin = "mono-source"
@@ -43,13 +43,14 @@ type monoArch struct {
 	includeDir string      // where that .deb keeps them
 	asmDir     string      // the arch's asm/, relative to includeDir
 	machine    elf.Machine // what the runtime must be
+	processor  string      // CMAKE_SYSTEM_PROCESSOR and BTLS_ARCH for BoringSSL
 }
 
 var monoArches = map[string]monoArch{
 	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "kernel-headers-amd64",
-		includeDir: "usr/x86_64-linux-gnu/include", asmDir: "asm", machine: elf.EM_X86_64},
+		includeDir: "usr/x86_64-linux-gnu/include", asmDir: "asm", machine: elf.EM_X86_64, processor: "x86_64"},
 	"linux/arm64": {triple: "aarch64-linux-musl", headersPin: "kernel-headers-arm64",
-		includeDir: "usr/aarch64-linux-gnu/include", asmDir: "asm", machine: elf.EM_AARCH64},
+		includeDir: "usr/aarch64-linux-gnu/include", asmDir: "asm", machine: elf.EM_AARCH64, processor: "aarch64"},
 }
 
 // MonoTargets lists the targets a static Mono runtime can be built for.
@@ -62,11 +63,14 @@ func MonoTargets() []string {
 	return ts
 }
 
-// monoConfigureFlags make a static runtime without the managed build, LLVM,
-// BoringSSL or AOT images: Debian's class libraries supply the managed side.
+// monoConfigureFlags make a static runtime without the managed build, LLVM
+// or AOT images: Debian's class libraries supply the managed side.
+// --enable-btls defines HAVE_BTLS (the class libraries ask the runtime
+// whether BTLS is there); --disable-btls-lib because mcc builds BoringSSL
+// itself, as a static archive (buildBTLS), not Mono's shared library.
 var monoConfigureFlags = []string{
 	"--disable-boehm", "--with-sgen=yes", "--disable-mcs-build", "--with-mcs-docs=no",
-	"--disable-nls", "--disable-btls", "--disable-llvm", "--disable-dtrace",
+	"--disable-nls", "--enable-btls", "--disable-btls-lib", "--disable-llvm", "--disable-dtrace",
 	"--without-ikvm-native", "--disable-system-aot", "--with-profile4_x=no",
 	"--enable-static", "--disable-shared", "--with-shared_mono=no", "--with-static_mono=yes",
 	"--disable-crash-reporting",
@@ -99,6 +103,15 @@ var nativeTableArchives = []string{
 	"mono/native/.libs/libmono-native.a",
 	"support/.libs/libMonoPosixHelper.a",
 }
+
+// btlsArchive is what buildBTLS makes, relative to its build directory:
+// BoringSSL and Mono's BTLS glue. Of its functions only the glue's
+// (btlsPrefix) go in the table: the class libraries import nothing else,
+// and listing BoringSSL's would only make the table bigger.
+const (
+	btlsArchive = "libmono-btls-static.a"
+	btlsPrefix  = "mono_btls_"
+)
 
 // InstallMono returns the static musl Mono runtime for t, building t's musl
 // toolchain and then the runtime if the store lacks them.
@@ -204,6 +217,9 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 			return nil, badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s: install it with 'apt-get install %s'", b.Target, b.CXXDriver, b.CXXPackage)
 		}
 	}
+	if _, err := exec.LookPath("cmake"); err != nil {
+		return nil, badinput.Errorf("the Mono runtime build needs cmake (it builds BoringSSL for TLS): install it with 'apt-get install cmake'")
+	}
 	if _, err := exec.LookPath("python3"); err != nil {
 		return nil, badinput.Errorf("the Mono runtime build needs python3 (it runs mono/mini/genmdesc.py): install it with 'apt-get install python3'")
 	}
@@ -299,6 +315,14 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 	if jobs <= 0 {
 		jobs = 2
 	}
+	// BoringSSL first: of the long steps, the one most likely to fail on a
+	// new compiler or target.
+	btlsDir := filepath.Join(work, "btls")
+	if err := step("mono runtime: BoringSSL and BTLS (cmake)", func() error {
+		return buildBTLS(r, arch, srcDir, btlsDir, cc, jobs)
+	}); err != nil {
+		return fmt.Errorf("building BoringSSL for BTLS: %w", err)
+	}
 	for _, d := range monoDirs {
 		if err := step("mono runtime: make "+d, func() error {
 			return r.run(append([]string{"make", "-C", d, "-j" + strconv.Itoa(jobs)}, makeVars...)...)
@@ -312,7 +336,11 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 	}
 	out := filepath.Join(bin, "mono")
 	if err := step("mono runtime: linking the static runtime", func() error {
-		return b.link(r, work, srcDir, cc, out)
+		spec, err := b.prepareLink(r, srcDir, btlsDir, cc, filepath.Join(dir, monoLinkDir))
+		if err != nil {
+			return err
+		}
+		return linkRuntime(r, b.CC, filepath.Join(dir, monoLinkDir), spec, work, out)
 	}); err != nil {
 		return fmt.Errorf("linking the static Mono runtime: %w", err)
 	}
@@ -330,50 +358,10 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 	return os.WriteFile(filepath.Join(dir, "mono-runtime.json"), append(info, '\n'), 0o644)
 }
 
-// link compiles the static natives (from patch 0002), generates the symbol
-// table they serve, and links everything into one static, stripped file.
-func (b *MonoBuild) link(r *runner, work, srcDir, cc, out string) error {
-	var tableFrom []string
-	for _, a := range nativeTableArchives {
-		tableFrom = append(tableFrom, filepath.Join(srcDir, a))
-	}
-	libc := b.LibC
-	if libc == "" {
-		var err error
-		if libc, err = compilerFile(r.ctx, b.CC, "libc.a"); err != nil {
-			return err
-		}
-	}
-	tableFrom = append(tableFrom, libc)
-	syms, err := NativeSymbols(tableFrom...)
-	if err != nil {
-		return err
-	}
-	table := filepath.Join(work, "mcc-natives-table.c")
-	if err := os.WriteFile(table, NativeTableC(syms), 0o644); err != nil {
-		return err
-	}
-	ccw := shellWords(cc)
-	natives := filepath.Join(work, "mcc-static-natives.o")
-	tableObj := filepath.Join(work, "mcc-natives-table.o")
-	if err := r.run(append(ccw, "-O2", "-I"+srcDir, "-I"+filepath.Join(srcDir, "mono"), "-I"+filepath.Join(srcDir, "mono/eglib"),
-		"-c", "-o", natives, filepath.Join(srcDir, "mono/mini/mcc-static-natives.c"))...); err != nil {
-		return err
-	}
-	if err := r.run(append(ccw, "-O2", "-w", "-fno-builtin", "-c", "-o", tableObj, table)...); err != nil {
-		return err
-	}
-	args := append(ccw, "-static", "-s", "-Wl,--build-id=none", "-o", out, natives, tableObj, "-Wl,--start-group")
-	for _, a := range monoArchives {
-		args = append(args, filepath.Join(srcDir, a))
-	}
-	args = append(args, "-Wl,--end-group", "-lm", "-lpthread")
-	return r.run(args...)
-}
-
 // skipMonoSource leaves out what the runtime build never reads: the managed
-// class libraries and compilers' tests, BoringSSL, and external projects
-// other than corefx's native code (System.Native).
+// class libraries and compilers' tests, and external projects other than
+// corefx's native code (System.Native) and BoringSSL (BTLS); of BoringSSL,
+// its fuzzers and the tools and tests mcc does not build.
 func skipMonoSource(name string) bool {
 	for _, p := range []string{"mcs/class/", "mcs/tests/", "mcs/errors/", "mcs/docs/", "docs/", "netcore/", "acceptance-tests/"} {
 		if strings.HasPrefix(name, p) {
@@ -383,6 +371,14 @@ func skipMonoSource(name string) bool {
 	if strings.HasPrefix(name, "mono/tests/") || strings.HasPrefix(name, "mono/unit-tests/") {
 		// configure writes their Makefiles and tests-config.
 		return !strings.HasSuffix(name, ".in")
+	}
+	if strings.HasPrefix(name, "external/boringssl/") {
+		for _, p := range []string{"fuzz/", "tool/", "ssl/test/", "decrepit/"} {
+			if strings.HasPrefix(name, "external/boringssl/"+p) {
+				return true
+			}
+		}
+		return false
 	}
 	if strings.HasPrefix(name, "external/") {
 		return !strings.HasPrefix(name, "external/corefx/src/Native/")
