@@ -1,6 +1,7 @@
 package toolchains
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -146,5 +147,33 @@ func TestAppRuntimeAnswersNativeLibrary(t *testing.T) {
 	_, err = AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "needy", Archive: bad}})
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "undefined symbols nowhere_defined") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("archive with an undefined symbol: %v", err)
+	}
+}
+
+// TestMonoRuntimeRelinksToTheSameBytes: what the store entry keeps in
+// link/ is the whole runtime: linking it again, elsewhere, with no natives
+// added gives the same bytes (no build path or time stamp gets in).
+func TestMonoRuntimeRelinksToTheSameBytes(t *testing.T) {
+	base := monoRuntime(t, "linux/amd64")
+	tgt, _ := Lookup("linux/amd64")
+	tc, err := installer(t).Install(context.Background(), tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := readLinkSpec(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	var log strings.Builder
+	r := &runner{ctx: context.Background(), dir: work, log: &log, env: []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C"}}
+	out := filepath.Join(work, "mono")
+	if err := linkRuntime(r, tc.CC, filepath.Join(base.Dir, monoLinkDir), spec, work, out); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	a, _ := os.ReadFile(base.Runtime)
+	b, err := os.ReadFile(out)
+	if err != nil || !bytes.Equal(a, b) {
+		t.Errorf("relinked runtime differs from %s (%d vs %d bytes): %v", base.Runtime, len(a), len(b), err)
 	}
 }
