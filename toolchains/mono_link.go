@@ -201,7 +201,7 @@ func relink(ctx context.Context, cc string, base *MonoRuntime, spec *monoLinkSpe
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return linkError(log.String(), natives, err)
+		return linkError(log.String(), natives, fmt.Errorf("%w (link log: %s)", err, logPath))
 	}
 	return os.RemoveAll(work)
 }
