@@ -95,9 +95,10 @@ type mkbundleJob struct {
 
 	nativeFlags  []string                 // --native NAME=ARCHIVE.a
 	allowMissing bool                     // --allow-missing-native
-	natives      []nativeLib              // musl: archives linked into the runtime
+	natives      []toolchains.NativeLib   // musl: archives linked into the runtime
 	nativeLibs   []mkbundle.SharedLibrary // glibc: the natives the image carries
 	dllmap       string                   // the bundle's dllmap config; mkbundle.DefaultDllMap if ""
+	members      []*mkbundle.Member       // the assemblies, read once for the checks
 	caFiles      []string                 // --ca-file: CA certificates the image also trusts
 }
 
@@ -171,6 +172,7 @@ func (j *mkbundleJob) inputs() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	j.members = members
 	in, err := userfile.CheckNamed(userfile.Named{What: "--runtime", Path: j.runtime}, userfile.Named{What: "--machine-config", Path: j.machConf})
 	if err != nil {
 		return nil, err

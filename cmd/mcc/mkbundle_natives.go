@@ -26,14 +26,10 @@ const glibcAppLibDir = "/app/lib"
 // the file the image will carry; with musl each must be answered by the
 // runtime or linked in with --native.
 func (a *app) planNatives(j *mkbundleJob) error {
-	members, err := mkbundle.Closure(j.files[0], j.files[1:], libDirs(j.libs))
-	if err != nil {
-		return err
-	}
 	if j.libc == "glibc" {
-		return a.planGlibcNatives(j, members)
+		return a.planGlibcNatives(j, j.members)
 	}
-	return a.planMuslNatives(j, members)
+	return a.planMuslNatives(j, j.members)
 }
 
 // planGlibcNatives resolves every native and records the files (for the
@@ -214,7 +210,7 @@ func (j *mkbundleJob) parseNatives() error {
 		if err := checkArchive(archive); err != nil {
 			return badinput.Errorf("--native %s: %s %v: give a static library (ar archive of .o files, e.g. built with 'ar rcs lib%s.a %s.o')", name, archive, err, name, name)
 		}
-		j.natives = append(j.natives, nativeLib{Name: name, Archive: archive})
+		j.natives = append(j.natives, toolchains.NativeLib{Name: name, Archive: archive})
 	}
 	return nil
 }
@@ -234,9 +230,6 @@ func checkArchive(path string) error {
 	return nil
 }
 
-// nativeLib is one --native: toolchains.NativeLib's fields.
-type nativeLib struct{ Name, Archive string }
-
 // mkbundleTarget resolves the target, which the natives are checked for.
 func (a *app) mkbundleTarget(j *mkbundleJob) error {
 	t, err := a.resolveTarget()
@@ -251,7 +244,15 @@ func (a *app) mkbundleTarget(j *mkbundleJob) error {
 }
 
 // appRuntime builds (once per set of archives) the static runtime with the
-// --native archives linked in.
-func (a *app) appRuntime(ctx context.Context, t toolchains.Target, natives []nativeLib) (string, error) {
-	return "", fmt.Errorf("--native: this mcc cannot yet link archives into the static runtime (toolchains.AppRuntime): use --libc glibc")
+// --native archives linked in and answered.
+func (a *app) appRuntime(ctx context.Context, t toolchains.Target, natives []toolchains.NativeLib) (string, error) {
+	in, err := a.installer()
+	if err != nil {
+		return "", err
+	}
+	rt, err := toolchains.AppRuntime(ctx, in, t, natives)
+	if err != nil {
+		return "", err
+	}
+	return rt.Runtime, nil
 }

@@ -427,3 +427,66 @@ func TestMkbundleNativesGlibcImage(t *testing.T) {
 		}
 	})
 }
+
+// TestMkbundleNativeStatic: a program P/Invoking a C library runs as a
+// static musl bundle in an empty root, the library's archive (built with
+// mcc's musl C compiler) linked into a runtime made for it by --native.
+func TestMkbundleNativeStatic(t *testing.T) {
+	env := mkbEnv(t)
+	ar := testenv.Tool(t, "ar")
+	dir := t.TempDir()
+	stdout, stderr, code := mkbMcc(t, append(append([]string{}, env...), "env")...)
+	cc := ""
+	for _, l := range strings.Split(stdout, "\n") {
+		if v, ok := strings.CutPrefix(l, "export CC="); ok {
+			cc = strings.Trim(v, "'")
+		}
+	}
+	if code != 0 || cc == "" {
+		t.Fatalf("mcc env: exit %d, no CC\n%s%s", code, stdout, stderr)
+	}
+	src, _ := filepath.Abs(filepath.Join("..", "..", "examples", "mono", "libgreet.c"))
+	obj, lib := filepath.Join(dir, "greet.o"), filepath.Join(dir, "libgreet.a")
+	for _, argv := range [][]string{{cc, "-O2", "-c", "-o", obj, src}, {ar, "rcs", lib, obj}} {
+		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
+	exe := mkbCompile(t, dir, "pinvoke.exe", mkbExampleSource(t, "pinvoke"))
+	out := filepath.Join(dir, "pinvoke")
+	args := append(append([]string{}, env...), "mkbundle", "--native", "greet="+lib, "-o", out, exe)
+	if stdout, stderr, code := mkbMcc(t, args...); code != 0 {
+		t.Fatalf("mkbundle --native: exit %d\n%s%s", code, stdout, stderr)
+	}
+	got, err := mkbInRoot(context.Background(), mkbRoot(t, out), "/pinvoke").CombinedOutput()
+	if want := "greet_add(2, 40) = 42\nhello from libgreet\n"; err != nil || string(got) != want {
+		t.Fatalf("pinvoke in an empty root: %v, printed %q, want %q", err, got, want)
+	}
+}
+
+// TestImageLibraryPlacement: a native found in a system library directory
+// keeps its path in the glibc image (its own DT_NEEDED are looked up
+// there); one found beside the app goes to /app/lib, whatever the build
+// directory, so the image does not depend on it.
+func TestImageLibraryPlacement(t *testing.T) {
+	libc := "/lib/x86_64-linux-gnu/libc.so.6"
+	if _, err := os.Stat(libc); err != nil {
+		t.Skip("not a Debian amd64 system")
+	}
+	dir := t.TempDir()
+	real := filepath.Join(dir, "libgreet.so.1.0")
+	os.WriteFile(real, []byte("x"), 0o755)
+	os.Symlink("libgreet.so.1.0", filepath.Join(dir, "libgreet.so.1"))
+	for _, tc := range []struct{ file, path, source string }{
+		{libc, libc, ""},
+		{filepath.Join(dir, "libgreet.so.1"), "/app/lib/libgreet.so.1", real},
+	} {
+		got, err := imageLibrary(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Path != tc.path || (tc.source != "" && got.Source != tc.source) || !filepath.IsAbs(got.Source) {
+			t.Errorf("imageLibrary(%s) = %+v, want path %s, source %s", tc.file, got, tc.path, tc.source)
+		}
+	}
+}
