@@ -28,8 +28,8 @@ type Native struct {
 // glibc image always carries (DefaultDllMap).
 var runtimeAnswered = map[string]bool{
 	"c": true, "m": true, "dl": true, "rt": true, "pthread": true,
-	"system.native": true, "mono-native": true, "monoposixhelper": true,
-	"__internal": true, "mono-btls-shared": true,
+	"System.Native": true, "mono-native": true, "MonoPosixHelper": true,
+	"__Internal": true, "mono-btls-shared": true,
 }
 
 // classLibraryNatives are the libraries a class library of Mono's profile
@@ -57,7 +57,7 @@ var windowsOnly = map[string]bool{
 
 // baseName is how the static runtime compares library names
 // (is_linked_library): no directory, no "lib", no ".so*", ".dll" or
-// ".dylib"; lower-cased here as Windows names are case-insensitive.
+// ".dylib", compared case-sensitively as the runtime does.
 func baseName(name string) string {
 	b := name[strings.LastIndexByte(name, '/')+1:]
 	if len(b) > 3 && strings.HasPrefix(b, "lib") {
@@ -70,7 +70,7 @@ func baseName(name string) string {
 			b = strings.TrimSuffix(b, ext)
 		}
 	}
-	return strings.ToLower(b)
+	return b
 }
 
 // RuntimeAnswers says whether a runtime answers the library a [DllImport]
@@ -78,7 +78,7 @@ func baseName(name string) string {
 // Linux (Windows system libraries, macOS frameworks).
 func RuntimeAnswers(mapped string) bool {
 	b := baseName(mapped)
-	return runtimeAnswered[b] || windowsOnly[b] || strings.HasPrefix(mapped, "/System/Library/") ||
+	return runtimeAnswered[b] || windowsOnly[strings.ToLower(b)] || strings.HasPrefix(mapped, "/System/Library/") ||
 		strings.HasSuffix(mapped, ".dylib") || strings.HasSuffix(mapped, ".framework")
 }
 
