@@ -6,6 +6,9 @@
 #   build     bazel build //app:image //app:app; the binary runs and says musl
 #   static    the Bazel-built binary is static (mcc verify + file)
 #   digest    `mcc image -o out.tar <that binary>` == //app:image, byte for byte
+#   mono      //examples/mono/...: Bazel's mcs output == `mcs -deterministic`
+#             in another directory, //examples/mono:server_image == `mcc
+#             mkbundle --image` of that assembly, and the bundle serves HTTP
 #   arm64     --config=arm64 (--platforms=//toolchains:linux_arm64): static
 #             aarch64, runs under qemu
 #   test      bazel test //... (the Go tests that run inside Bazel's sandbox)
@@ -15,8 +18,17 @@
 #   cache     a remote cache (nginx WebDAV on 127.0.0.1): a clean output base
 #             in another directory builds //app:image from the cache alone
 #
-# Environment: MCC (mcc binary, default bin/mcc), BAZEL_TEST_KEEP=1 keeps the
-# temp dir, BENCH_OUT=FILE appends timings as markdown table rows.
+# One cold build serves every step. The checkout's builds write Bazel's disk
+# cache (.cache/bazel-disk; `make demo` does too), and the remote cache
+# starts as a copy of it: after `make demo` (as in CI) the build step is a
+# no-op and the cache step's clean build is served from what the demo built.
+# Only when that copy holds too little, or misses some Go action, does the
+# cache step fill it with a cold build in a clean output base (A).
+#
+# Environment: MCC (mcc binary, default bin/mcc), BAZEL_DISK_CACHE (default
+# .cache/bazel-disk), BAZEL_TEST_KEEP=1 keeps the temp dir, BENCH_OUT=FILE
+# appends timings as markdown table rows (and always measures the cold
+# build A).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +37,8 @@ export USE_BAZEL_VERSION=4
 MCC=${MCC:-$ROOT/bin/mcc}
 DEPS=$ROOT/.bazel-deps
 STEPS=("$@")
-[ ${#STEPS[@]} -gt 0 ] || STEPS=(build static digest arm64 test lint errors cache)
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(build static digest mono arm64 test lint errors cache)
+DISK=${BAZEL_DISK_CACHE:-$ROOT/.cache/bazel-disk}
 
 fail() { echo "test-bazel: FAIL: $*" >&2; exit 1; }
 say() { echo "test-bazel: $*" >&2; }
@@ -43,7 +56,8 @@ tmp=$(mktemp -d /tmp/mcc-bazel-test.XXXXXX)
 cleanup() {
   [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
   local ob
-  for ob in "${FILL_OB:-}" "${CACHE_OB:-}" "${ERR_OB:-}"; do
+  [ -n "${MONO_PID:-}" ] && kill "$MONO_PID" 2>/dev/null || true
+  for ob in "${FILL_OB:-}" "${CACHE_OB:-}" "${CACHE_OB2:-}" "${ERR_OB:-}"; do
     [ -n "$ob" ] && [ -d "$ob" ] && (cd "$ROOT" && bazel --output_base="$ob" shutdown >/dev/null 2>&1) || true
   done
   if [ "${BAZEL_TEST_KEEP:-}" = 1 ]; then say "kept $tmp"; else chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"; fi
@@ -84,7 +98,7 @@ EOF
 }
 
 build_app() {
-  bazel build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" //app:image //app:app
+  bazel build "${BAZEL_FLAGS[@]}" --disk_cache="$DISK" "${CACHE[@]}" //app:image //app:app
 }
 
 start_cache() {
@@ -110,6 +124,9 @@ http {
     root $tmp/cache/data;
     client_max_body_size 0;
     location / {
+      # Bazel 4's disk cache keeps ac/HASH as ac/HA/HASH (cas likewise):
+      # the remote cache uses the same layout, so either seeds the other.
+      rewrite "^/(ac|cas)/(([0-9a-f]{2})[0-9a-f]*)\$" /\$1/\$3/\$2 break;
       dav_methods PUT;
       create_full_put_path on;
       dav_access user:rw group:r all:r;
@@ -125,12 +142,25 @@ EOF
   done
   curl -fs "http://127.0.0.1:$port/probe" >/dev/null || fail "remote cache (nginx) did not come up on 127.0.0.1:$port"
   CACHE=(--remote_cache="http://127.0.0.1:$port" --remote_upload_local_results)
-
+  # Seeded with the disk cache (same layout, see the rewrite above): hard
+  # links, so it costs no copy; nginx replaces a file by renaming, never
+  # writing through a link.
+  # Not for the benchmark (BENCH_OUT), which measures a cold build.
+  local d
+  SEEDED=0
+  [ -z "${BENCH_OUT:-}" ] || return 0
+  for d in ac cas; do
+    [ -d "$DISK/$d" ] || continue
+    cp -al "$DISK/$d" "$tmp/cache/data/" 2>/dev/null || cp -a "$DISK/$d" "$tmp/cache/data/" ||
+      fail "copying the disk cache $DISK/$d into the remote cache"
+  done
+  SEEDED=$(find "$tmp/cache/data" -type f | wc -l)
 }
 
 CACHE=()
-# With the cache step, the remote cache runs from the start, so the first
-# build of a fresh checkout (as in CI) fills it with no extra build.
+# With the cache step, the remote cache runs from the start, seeded from
+# the disk cache, so the checkout's build either finds its work there or
+# fills it: no extra cold build.
 # Snapshots of the checkout for the cache step, taken before anything is
 # built: others may be editing the shared tree while this runs.
 copy_tree() {
@@ -172,6 +202,46 @@ if has_step digest; then
   [ "$d_cli" = "$d_bzl" ] || fail "image digests differ: mcc image $d_cli, //app:image $d_bzl"
   cmp -s "$tmp/cli.tar" "$IMAGE" || fail "image digests agree ($d_bzl) but the tar files differ"
   pass "mcc image and //app:image give the same image $d_bzl (and identical tar bytes)"
+fi
+
+if has_step mono; then
+  command -v mcs >/dev/null || fail "mcs missing: apt-get install mono-devel (or run 'make setup')"
+  bench "bazel build //examples/mono/..." bazel build "${BAZEL_FLAGS[@]}" --disk_cache="$DISK" "${CACHE[@]}" //examples/mono/... ||
+    fail "bazel build //examples/mono/..."
+  M=$tmp/mono
+  mkdir -p "$M"
+  # The same assembly from mcs outside Bazel, in another directory.
+  cp examples/mono/server.cs "$M/"
+  (cd "$M" && mcs -deterministic -out:server.exe server.cs >/dev/null) || fail "mcs -deterministic -out:server.exe server.cs"
+  cmp -s "$M/server.exe" bazel-bin/examples/mono/server.exe ||
+    fail "mcs gave another server.exe outside Bazel ($(sha256sum < "$M/server.exe" | cut -c1-16)) than //examples/mono:server ($(sha256sum < bazel-bin/examples/mono/server.exe | cut -c1-16))"
+  # The image of that assembly from the CLI, with mcc's runtime from the
+  # store (the one @mcc_mono_runtime_linux_amd64 copied).
+  mirror=()
+  [ -d "$ROOT/.mirror/debian" ] && mirror=(--mirror "$ROOT/.mirror/debian")
+  (cd "$M" && env -u SOURCE_DATE_EPOCH "$MCC" --quiet "${mirror[@]}" mkbundle -o server --image server.tar server.exe >/dev/null) ||
+    fail "mcc mkbundle -o server --image server.tar server.exe"
+  d_cli=$(image_digest "$M/server.tar")
+  d_bzl=$(image_digest bazel-bin/examples/mono/server_image.tar)
+  [ "$d_cli" = "$d_bzl" ] || fail "image digests differ: mcc mkbundle --image $d_cli, //examples/mono:server_image $d_bzl"
+  cmp -s "$M/server" bazel-bin/examples/mono/server_image/server || fail "the bundles differ: $M/server and bazel-bin/examples/mono/server_image/server"
+  cmp -s "$M/server.tar" bazel-bin/examples/mono/server_image.tar || fail "image digests agree ($d_bzl) but the tar files differ"
+  # The Bazel-built bundle runs and serves.
+  mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  bazel-bin/examples/mono/server_bundle/server "$mport" > "$M/server.log" 2>&1 &
+  MONO_PID=$!
+  answer=
+  for _ in $(seq 100); do
+    answer=$(curl -fsS "http://127.0.0.1:$mport/bazel" 2>/dev/null) && break
+    kill -0 "$MONO_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  curl -fsS "http://127.0.0.1:$mport/quit" >/dev/null 2>&1 || true
+  wait "$MONO_PID" 2>/dev/null || true
+  MONO_PID=
+  echo "$answer" | grep -q "hello from a bundled Mono HttpListener: /bazel" ||
+    fail "the Bazel-built server bundle did not answer on 127.0.0.1:$mport: '$answer' $(cat "$M/server.log")"
+  pass "//examples/mono: mcs output as outside Bazel, server_image == mcc mkbundle --image ($d_bzl, same tar bytes), the bundle serves HTTP"
 fi
 
 if has_step arm64; then
@@ -233,11 +303,10 @@ if has_step errors; then
 fi
 
 if has_step cache; then
-  # The checkout's own build above filled the cache when it built anything;
-  # when everything was already built, a cold build in a copy (A) fills it.
-  objects=$(find "$tmp/cache/data" -type f | wc -l)
   REF_IMAGE=$IMAGE
-  if [ "$objects" -lt 100 ]; then
+  # fill_cache: the cold build A, in a copy with a clean output base; its
+  # image is the one B must reproduce.
+  fill_cache() {
     FILL_OB=$tmp/ob-a
     in_a() {
       (cd "$tmp/a" && bazel --output_base="$FILL_OB" build "${BAZEL_FLAGS[@]}" "${CACHE[@]}" //app:image //app:app) 2> "$tmp/a.log" ||
@@ -254,21 +323,32 @@ if has_step cache; then
     cp "$tmp/a/bazel-bin/app/image.tar" "$tmp/image-a.tar"
     REF_IMAGE=$tmp/image-a.tar
     chmod -R u+w "$FILL_OB"; rm -rf "$FILL_OB"
-    objects=$(find "$tmp/cache/data" -type f | wc -l)
-  fi
+    FILLED=1
+  }
+  # The cache holds the disk cache's copy plus what the checkout's build
+  # uploaded; when that is (nearly) nothing, A fills it.
+  FILLED=
+  objects=$(find "$tmp/cache/data" -type f | wc -l)
+  say "remote cache: $objects objects ($SEEDED copied from the disk cache $DISK)"
+  [ "$objects" -ge 100 ] || fill_cache
+  objects=$(find "$tmp/cache/data" -type f | wc -l)
   [ "$objects" -ge 100 ] || fail "the remote cache holds only $objects objects after a build"
   say "remote cache: $objects objects, $(du -sm "$tmp/cache/data" | cut -f1) MB"
 
-  # B: another directory, a clean output base; everything must come from
-  # the cache. Then the no-op and one-line-edit figures, in B.
-  CACHE_OB=$tmp/ob-b
-  B_FLAGS=("${BAZEL_FLAGS[@]}" "${CACHE[@]}" --execution_log_json_file="$tmp/exec.json")
-  second() {
-    (cd "$tmp/b" && bazel --output_base="$CACHE_OB" build "${B_FLAGS[@]}" //app:image //app:app) 2> "$tmp/b.log"
-  }
-  bench "remote-cache build (clean output base, other directory)" second || { tail -30 "$tmp/b.log" >&2; fail "remote-cache build in $tmp/b"; }
-  grep -E "processes" "$tmp/b.log" | tail -1 >&2 || true
-  python3 - "$tmp/exec.json" <<'EOF' || fail "actions ran locally in the remote-cache build (see above)"
+  # B: another directory, a clean output base; every Go action must come
+  # from the cache. Then the no-op and one-line-edit figures, in B.
+  # from_cache OB LOG: builds in B with output base OB; returns 1 when a Go
+  # action ran locally.
+  from_cache() {
+    CACHE_OB=$1
+    B_LOG=$2
+    B_FLAGS=("${BAZEL_FLAGS[@]}" "${CACHE[@]}" --execution_log_json_file="$tmp/exec.json")
+    second() {
+      (cd "$tmp/b" && bazel --output_base="$CACHE_OB" build "${B_FLAGS[@]}" //app:image //app:app) 2> "$B_LOG"
+    }
+    bench "remote-cache build (clean output base, other directory)" second || { tail -30 "$B_LOG" >&2; fail "remote-cache build in $tmp/b"; }
+    grep -E "processes" "$B_LOG" | tail -1 >&2 || true
+    python3 - "$tmp/exec.json" <<'EOF'
 import json, sys
 # The log is a stream of JSON objects, one per spawn.
 text = open(sys.argv[1]).read()
@@ -288,6 +368,19 @@ for s in local:
 if go_local or not spawns:
     sys.exit(1)
 EOF
+  }
+  if ! from_cache "$tmp/ob-b" "$tmp/b.log"; then
+    # A disk cache written by builds of other sources (the checkout was
+    # built without it since) can miss actions of this checkout: only then
+    # is the cache filled the slow way and B asked again, in a fresh output
+    # base. A miss after A fails.
+    [ -z "$FILLED" ] || fail "actions ran locally in the remote-cache build (see above)"
+    say "the cache copied from $DISK missed Go actions of this checkout: filling it with a cold build"
+    (cd "$tmp/b" && bazel --output_base="$CACHE_OB" shutdown >/dev/null 2>&1) || true
+    CACHE_OB2=$CACHE_OB
+    fill_cache
+    from_cache "$tmp/ob-b2" "$tmp/b.log" || fail "actions ran locally in the remote-cache build (see above)"
+  fi
   d1=$(image_digest "$REF_IMAGE")
   d2=$(image_digest "$tmp/b/bazel-bin/app/image.tar")
   [ "$d1" = "$d2" ] || fail "remote-cache build gave image $d2, the build that filled the cache $d1"
