@@ -27,8 +27,8 @@
 #
 # Environment: MCC (mcc binary, default bin/mcc), BAZEL_DISK_CACHE (default
 # .cache/bazel-disk), BAZEL_TEST_KEEP=1 keeps the temp dir, BENCH_OUT=FILE
-# appends timings as markdown table rows (and always measures the cold
-# build A).
+# appends timings as markdown table rows (the remote cache then starts
+# empty, not from the disk cache, so that a cold build is measured).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
