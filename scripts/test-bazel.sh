@@ -154,7 +154,7 @@ EOF
     cp -al "$DISK/$d" "$tmp/cache/data/" 2>/dev/null || cp -a "$DISK/$d" "$tmp/cache/data/" ||
       fail "copying the disk cache $DISK/$d into the remote cache"
   done
-  SEEDED=$(find "$tmp/cache/data" -type f | wc -l)
+  SEEDED=$( (find "$tmp/cache/data/ac" "$tmp/cache/data/cas" -type f 2>/dev/null || true) | wc -l)
 }
 
 CACHE=()
