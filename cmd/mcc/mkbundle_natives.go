@@ -210,7 +210,11 @@ func (j *mkbundleJob) parseNatives() error {
 		if err := checkArchive(archive); err != nil {
 			return badinput.Errorf("--native %s: %s %v: give a static library (ar archive of .o files, e.g. built with 'ar rcs lib%s.a %s.o')", name, archive, err, name, name)
 		}
-		j.natives = append(j.natives, toolchains.NativeLib{Name: name, Archive: archive})
+		abs, err := filepath.Abs(archive) // the link runs in the store, not here
+		if err != nil {
+			return err
+		}
+		j.natives = append(j.natives, toolchains.NativeLib{Name: name, Archive: abs})
 	}
 	return nil
 }

@@ -454,7 +454,8 @@ func TestMkbundleNativeStatic(t *testing.T) {
 	}
 	exe := mkbCompile(t, dir, "pinvoke.exe", mkbExampleSource(t, "pinvoke"))
 	out := filepath.Join(dir, "pinvoke")
-	args := append(append([]string{}, env...), "mkbundle", "--native", "greet="+lib, "-o", out, exe)
+	t.Chdir(dir) // the archive named relative to here, as a user types it
+	args := append(append([]string{}, env...), "mkbundle", "--native", "greet=libgreet.a", "-o", out, exe)
 	if stdout, stderr, code := mkbMcc(t, args...); code != 0 {
 		t.Fatalf("mkbundle --native: exit %d\n%s%s", code, stdout, stderr)
 	}
