@@ -84,6 +84,9 @@ type mkbundleResult struct {
 	Assemblies []string `json:"assemblies"`
 	Image      string   `json:"image,omitempty"`
 	Digest     string   `json:"image_digest,omitempty"`
+	// Natives: glibc, the P/Invoked libraries the image carries; musl,
+	// the --native archives linked into the runtime.
+	Natives []string `json:"natives,omitempty"`
 }
 
 // mkbundleJob is one mkbundle run: the flags, the target and the runtime.
@@ -256,7 +259,7 @@ func (a *app) mkbundle(ctx context.Context, j *mkbundleJob) (*mkbundleResult, er
 			return nil, fmt.Errorf("bundle %s: %s", j.out, strings.Join(rep.Problems, "; "))
 		}
 	}
-	r := &mkbundleResult{Output: j.out, Size: res.Size, Libc: j.libc, Runtime: j.runtime}
+	r := &mkbundleResult{Output: j.out, Size: res.Size, Libc: j.libc, Runtime: j.runtime, Natives: j.nativeList()}
 	for _, m := range res.Members {
 		r.Assemblies = append(r.Assemblies, m.FileName)
 	}

@@ -260,3 +260,15 @@ func (a *app) appRuntime(ctx context.Context, t toolchains.Target, natives []too
 	}
 	return rt.Runtime, nil
 }
+
+// nativeList is what the bundle's natives are, for --json.
+func (j *mkbundleJob) nativeList() []string {
+	var out []string
+	for _, l := range j.nativeLibs {
+		out = append(out, l.Path)
+	}
+	for _, n := range j.natives {
+		out = append(out, n.Name+"="+n.Archive)
+	}
+	return out
+}

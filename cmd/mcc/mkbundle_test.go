@@ -416,6 +416,11 @@ func TestMkbundleNativesGlibcImage(t *testing.T) {
 		if st, err := os.Stat(img); err == nil {
 			t.Logf("sqlite image archive: %d bytes", st.Size())
 		}
+		args := append(append([]string{"--json"}, env...), "mkbundle", "--libc", "glibc", "-o", filepath.Join(dir, "sqlite-json"), filepath.Join(dir, "sqlite.exe"))
+		stdout, stderr, code := mkbMcc(t, args...)
+		if code != 0 || !strings.Contains(stdout, `"natives": [`) || !strings.Contains(stdout, `/libsqlite3.so.0"`) {
+			t.Fatalf("mkbundle --json: exit %d, want natives listing libsqlite3.so.0:\n%s%s", code, stdout, stderr)
+		}
 	})
 	t.Run("allow-missing", func(t *testing.T) {
 		lone := t.TempDir()
