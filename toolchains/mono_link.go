@@ -301,5 +301,9 @@ func checkNativeArchive(n NativeLib, machine elf.Machine, target string) (*appNa
 	if err != nil {
 		return nil, err
 	}
-	return &appNative{Name: n.Name, SHA256: sum, path: n.Archive, symbols: syms}, nil
+	abs, err := filepath.Abs(n.Archive) // the link runs in the store
+	if err != nil {
+		return nil, err
+	}
+	return &appNative{Name: n.Name, SHA256: sum, path: abs, symbols: syms}, nil
 }

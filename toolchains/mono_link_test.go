@@ -112,8 +112,9 @@ func TestAppRuntimeAnswersNativeLibrary(t *testing.T) {
 	}
 	dir := t.TempDir()
 	lib := staticLib(t, tc.CC, dir, "tiny", tinyLibC)
+	t.Chdir(dir) // a relative archive path is the caller's, not the store's
 	start := time.Now()
-	rt, err := AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "tiny", Archive: lib}})
+	rt, err := AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "tiny", Archive: filepath.Base(lib)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestAppRuntimeAnswersNativeLibrary(t *testing.T) {
 	}
 
 	bad := staticLib(t, tc.CC, dir, "needy", "extern int nowhere_defined(int);\nint needy(int x) { return nowhere_defined(x); }\n")
-	_, err = AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "needy", Archive: bad}})
+	_, err = AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "needy", Archive: filepath.Base(bad)}})
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "undefined symbols nowhere_defined") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("archive with an undefined symbol: %v", err)
 	}
