@@ -31,8 +31,11 @@ demo-bazel: build mirror setup-bazel
 	$(MCC) verify bazel-bin/app/app_/app
 	@ls -l bazel-bin/app/image.tar bazel-bin/examples/mono/server_image.tar
 
+# MCC_CACHE: the repository rules install the musl toolchains and the Mono
+# runtime from the store the Go tests built them in (make test-go), so each
+# is built once per make test.
 test-bazel: build mirror setup-bazel
-	$(BAZEL_ENV) bash scripts/test-bazel.sh
+	MCC_CACHE=$(CURDIR)/.cache/test-store $(BAZEL_ENV) bash scripts/test-bazel.sh
 
 # bench-bazel measures the figures in bench/bazel.md (cold, no-op,
 # incremental, remote-cache builds, output base sizes) into out/bench-bazel.md.

@@ -74,7 +74,9 @@ const hostsFile = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopba
 
 // glibcDlopened are the native helpers Debian's Mono dlopens for its class
 // libraries (see mkbundle.DefaultDllMap); the glibc image needs them too.
-var glibcDlopened = []string{"libmono-native.so.0", "libMonoPosixHelper.so"}
+// libmono-btls-shared.so is System.dll's TLS (BoringSSL): without it every
+// https request fails with DllNotFoundException.
+var glibcDlopened = []string{"libmono-native.so.0", "libMonoPosixHelper.so", "libmono-btls-shared.so"}
 
 type mkbundleResult struct {
 	Output     string   `json:"output"`
@@ -127,6 +129,9 @@ func runMkbundle(ctx context.Context, a *app, args []string) error {
 	}
 	if j.libc != "musl" && j.libc != "glibc" {
 		return usagef("mcc mkbundle: --libc %q: use musl or glibc", j.libc)
+	}
+	if len(j.caFiles) > 0 && j.imageOut == "" {
+		return usagef("mcc mkbundle: --ca-file adds to an image's trust store: give --image OUT.tar too")
 	}
 	if j.out == "" {
 		j.out = strings.TrimSuffix(filepath.Base(j.files[0]), filepath.Ext(j.files[0]))

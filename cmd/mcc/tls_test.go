@@ -93,7 +93,7 @@ func (f *tlsFixture) bundleIn(t *testing.T, dir string, env []string, name strin
 	return bundle, archive, r.Digest
 }
 
-// requireBTLS skips when the static musl runtime in bundle has no BTLS:
+// requireBTLS fails when the static musl runtime in bundle has no BTLS:
 // the runtime's table of linked-in natives would name BTLS's entry points.
 // Only the ELF sections are searched: the assemblies appended after them
 // name the same functions in System.dll's P/Invokes.
@@ -114,7 +114,7 @@ func requireBTLS(t *testing.T, bundle string) {
 		}
 	}
 	if !found {
-		t.Skip("the static musl Mono runtime has no BTLS yet (issue 10 item 1: boringssl built into toolchains/mono.go's runtime); without it every HTTPS request fails with 'TLS Support not available'")
+		t.Fatal("the static musl Mono runtime has no BTLS (boringssl, built into toolchains/mono.go's runtime): every HTTPS request would fail with 'TLS Support not available'")
 	}
 }
 
@@ -252,7 +252,7 @@ func TestTLSClientGlibcImage(t *testing.T) {
 	root := mkbImageRoot(t, archive)
 	addURandom(t, root)
 	if _, err := os.Stat(filepath.Join(root, "usr/lib/libmono-btls-shared.so")); err != nil {
-		t.Skip("the --libc glibc image lacks Debian's /usr/lib/libmono-btls-shared.so (System.dll P/Invokes it for TLS; Mono's config maps it): mkbundle's glibc natives do not include it yet (issue 10 item 3); with it copied in, this test passes")
+		t.Fatalf("the --libc glibc image lacks Debian's /usr/lib/libmono-btls-shared.so (System.dll P/Invokes it for TLS): %v", err)
 	}
 	for _, trusted := range []bool{true, false} {
 		url := map[bool]string{true: f.trusted, false: f.untrusted}[trusted]
