@@ -16,6 +16,7 @@ PKGS=(
   podman runc umoci skopeo uidmap
   mono-devel                  # mcs compiles the examples; mkbundle takes its class libraries
   libmono-sqlite4.0-cil libsqlite3-0  # mkbundle's Mono.Data.Sqlite test: --libc glibc finds libsqlite3.so.0
+  openssl                     # TLS tests: OpenSSL's subject hash, the SslStream server's .pfx
   bazel-bootstrap
   tzdata
 )
