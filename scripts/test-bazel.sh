@@ -52,8 +52,16 @@ command -v bazel >/dev/null ||
   fail "Bazel dependencies missing (.bazel-deps/): run 'bash scripts/setup-bazel.sh' (part of 'make demo')"
 [ -x "$MCC" ] || fail "no mcc binary at $MCC: run 'make build'"
 
+# The checkout's Bazel server is stopped at exit unless it was already
+# running (a test stops what it starts; a developer's server is left alone).
+main_ob="$HOME/.cache/bazel/_bazel_$(id -un)/$(printf %s "$(cd "$ROOT" && pwd -P)" | md5sum | cut -d' ' -f1)"
+server_pid=$(cat "$main_ob/server/server.pid.txt" 2>/dev/null || true)
+server_was_up=0
+[ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null && server_was_up=1
+
 tmp=$(mktemp -d /tmp/mcc-bazel-test.XXXXXX)
 cleanup() {
+  [ "$server_was_up" = 1 ] || (cd "$ROOT" && bazel shutdown >/dev/null 2>&1) || true
   [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
   local ob
   [ -n "${MONO_PID:-}" ] && kill "$MONO_PID" 2>/dev/null || true
