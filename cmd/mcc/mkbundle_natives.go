@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -228,7 +229,7 @@ func checkArchive(path string) error {
 	}
 	defer f.Close()
 	magic := make([]byte, 8)
-	if _, err := f.Read(magic); err != nil || !bytes.Equal(magic, []byte("!<arch>\n")) {
+	if _, err := io.ReadFull(f, magic); err != nil || !bytes.Equal(magic, []byte("!<arch>\n")) {
 		return fmt.Errorf("is not a static archive")
 	}
 	return nil
