@@ -113,11 +113,21 @@ const (
 	btlsPrefix  = "mono_btls_"
 )
 
+// lookupMonoArch is target's row of the Mono recipe, or the error naming
+// the targets that have one.
+func lookupMonoArch(target string) (monoArch, error) {
+	arch, ok := monoArches[target]
+	if !ok {
+		return monoArch{}, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", target, strings.Join(MonoTargets(), ", "))
+	}
+	return arch, nil
+}
+
 // InstallMono returns the static musl Mono runtime for t, building t's musl
 // toolchain and then the runtime if the store lacks them.
 func InstallMono(ctx context.Context, in *Installer, t Target) (*MonoRuntime, error) {
-	if _, ok := monoArches[t.Name]; !ok {
-		return nil, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", t.Name, strings.Join(MonoTargets(), ", "))
+	if _, err := lookupMonoArch(t.Name); err != nil {
+		return nil, err
 	}
 	tc, err := in.Install(ctx, t)
 	if err != nil {
@@ -172,9 +182,9 @@ type monoKeyInputs struct {
 
 // Install returns the runtime for b.Target, building it if the store lacks it.
 func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
-	arch, ok := monoArches[b.Target]
-	if !ok {
-		return nil, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", b.Target, strings.Join(MonoTargets(), ", "))
+	arch, err := lookupMonoArch(b.Target)
+	if err != nil {
+		return nil, err
 	}
 	srcPin, err := sysroots.Lookup(MonoSourcePin)
 	if err != nil {

@@ -129,11 +129,16 @@ type appNative struct {
 
 // AppRuntime returns a static runtime for t with natives linked in and their global functions answered from the table (cached in the store by the base runtime key + each archive's sha256 + name).
 func AppRuntime(ctx context.Context, in *Installer, t Target, natives []NativeLib) (*MonoRuntime, error) {
-	base, err := InstallMono(ctx, in, t)
-	if err != nil || len(natives) == 0 {
-		return base, err
+	if len(natives) == 0 {
+		return InstallMono(ctx, in, t)
 	}
+	// The archives are checked before the base runtime is installed: a bad
+	// one is refused at once, not after a cold build of many minutes.
 	checked, err := checkNatives(t, natives)
+	if err != nil {
+		return nil, err
+	}
+	base, err := InstallMono(ctx, in, t)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +256,10 @@ func linkError(output string, natives []appNative, err error) error {
 // checkNatives reads each archive: an ar archive of objects for t's
 // machine that defines at least one function.
 func checkNatives(t Target, natives []NativeLib) ([]appNative, error) {
-	arch := monoArches[t.Name]
+	arch, err := lookupMonoArch(t.Name)
+	if err != nil {
+		return nil, err
+	}
 	var out []appNative
 	for _, n := range natives {
 		if LinkedLibraryName(n.Name) == "" {
