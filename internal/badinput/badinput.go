@@ -6,6 +6,8 @@ package badinput
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 )
 
 type inputError struct{ err error }
@@ -30,4 +32,15 @@ func Wrap(err error) error {
 func Is(err error) bool {
 	var ie *inputError
 	return errors.As(err, &ie)
+}
+
+// OneLine makes s fit on one line of a terminal or a comment: every run of
+// white space or control characters (newlines, tabs, escape sequences'
+// ESC) becomes one space, and the ends are trimmed. Messages end in one
+// line on stderr, and names taken from files (a certificate's subject) must
+// not break the line they are printed on.
+func OneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
 }

@@ -35,3 +35,21 @@ func TestIs(t *testing.T) {
 		t.Errorf("Errorf: %v", err)
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"plain", "plain"},
+		{"two\nlines", "two lines"},
+		{"  padded\t\r\n", "padded"},
+		{"a\n\n  b", "a b"},
+		{"CN=Root\x1b[31m", "CN=Root [31m"},
+		{"del\x7fchar", "del char"},
+		{"ünïcode stays", "ünïcode stays"},
+	}
+	for _, tt := range tests {
+		if got := OneLine(tt.in); got != tt.want {
+			t.Errorf("OneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

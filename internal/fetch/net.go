@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -142,7 +143,8 @@ func describe(err error, t Timeouts) string {
 		}
 		return fmt.Sprintf("refused (HTTP %d)", code)
 	}
-	return oneLine(err.Error())
+	first, _, _ := strings.Cut(err.Error(), "\n") // a status, not the whole story
+	return badinput.OneLine(first)
 }
 
 func isTimeout(err error) bool {
@@ -161,16 +163,7 @@ func fatal(ctx context.Context, err error) error {
 		return fmt.Errorf("disk full while downloading into the store: free some space (or pass --cache DIR on a larger disk) and retry")
 	}
 	if errors.Is(err, syscall.EROFS) {
-		return badinput.Errorf("cannot write the download into the store: %v: pass --cache DIR that you can write", oneLine(err.Error()))
+		return badinput.Errorf("cannot write the download into the store: %v: pass --cache DIR that you can write", badinput.OneLine(err.Error()))
 	}
 	return nil
-}
-
-func oneLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -10,7 +10,8 @@ import (
 	"go/parser"
 	"go/token"
 	"strconv"
-	"strings"
+
+	"github.com/mcc-build/mcc/internal/badinput"
 )
 
 // CACertsFile is where the certificate bundle lives in an image: the path
@@ -97,7 +98,7 @@ func pemBundle(roots []caRoot, der []byte, out *caRoots) ([]byte, error) {
 			out.LeftOut = append(out.LeftOut, r)
 			continue
 		}
-		fmt.Fprintf(&kept, "\n# %s\n# sha256 %s\n", oneLine(r.CN), r.SHA256)
+		fmt.Fprintf(&kept, "\n# %s\n# sha256 %s\n", badinput.OneLine(r.CN), r.SHA256)
 		if err := pem.Encode(&kept, &pem.Block{Type: "CERTIFICATE", Bytes: cert}); err != nil {
 			return nil, err
 		}
@@ -110,19 +111,10 @@ func pemBundle(roots []caRoot, der []byte, out *caRoots) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Mozilla's root store from %s: %d roots.\n", out.ModVersion, out.Kept)
 	for _, r := range out.LeftOut {
-		fmt.Fprintf(&b, "# Left out, constrained (distrustAfter %s, which PEM cannot express): %s\n", r.DistrustAfter, oneLine(r.CN))
+		fmt.Fprintf(&b, "# Left out, constrained (distrustAfter %s, which PEM cannot express): %s\n", r.DistrustAfter, badinput.OneLine(r.CN))
 	}
 	b.Write(kept.Bytes())
 	return b.Bytes(), nil
-}
-
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 // parseBundleIndex reads the unparsedCertificates table of bundle.go with

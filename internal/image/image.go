@@ -423,7 +423,7 @@ func caRootsUse(ca *caRoots) pinUse {
 	if len(ca.LeftOut) > 0 {
 		var names []string
 		for _, r := range ca.LeftOut {
-			names = append(names, oneLine(r.CN)+" (distrustAfter "+r.DistrustAfter+")")
+			names = append(names, badinput.OneLine(r.CN)+" (distrustAfter "+r.DistrustAfter+")")
 		}
 		u.Holds += fmt.Sprintf("; left out %d constrained roots a PEM bundle cannot express: %s", len(names), strings.Join(names, "; "))
 		u.Labels["mcc."+CARootsPin.Name+".left-out"] = strings.Join(names, "; ")

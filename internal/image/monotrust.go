@@ -89,10 +89,10 @@ func readCAFile(p string) (*CAFile, error) {
 			return nil, badinput.Errorf("--ca-file %s: certificate %d does not parse (%v): %s", p, n, err, caFileFix)
 		}
 		if !c.BasicConstraintsValid || !c.IsCA {
-			return nil, badinput.Errorf("--ca-file %s: certificate %d (%s) is not a CA certificate (no basicConstraints CA:TRUE): give the CA that signed it instead", p, n, oneLine(c.Subject.String()))
+			return nil, badinput.Errorf("--ca-file %s: certificate %d (%s) is not a CA certificate (no basicConstraints CA:TRUE): give the CA that signed it instead", p, n, badinput.OneLine(c.Subject.String()))
 		}
 		f.certs = append(f.certs, b.Bytes)
-		f.Subjects = append(f.Subjects, oneLine(c.Subject.String()))
+		f.Subjects = append(f.Subjects, badinput.OneLine(c.Subject.String()))
 	}
 	if len(f.certs) == 0 {
 		return nil, badinput.Errorf("--ca-file %s holds no PEM certificate: %s", p, caFileFix)
@@ -117,7 +117,7 @@ func appendCAFiles(bundle []byte, roots [][]byte, files []CAFile) ([]byte, [][]b
 			}
 			have[sha256.Sum256(c)] = true
 			roots = append(roots, c)
-			fmt.Fprintf(&b, "\n# Added with --ca-file %s (sha256 %s): %s\n", oneLine(f.Name), f.SHA256, f.Subjects[i])
+			fmt.Fprintf(&b, "\n# Added with --ca-file %s (sha256 %s): %s\n", badinput.OneLine(f.Name), f.SHA256, f.Subjects[i])
 			if err := pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c}); err != nil {
 				return nil, nil, err
 			}
@@ -142,7 +142,7 @@ func monoTrustEntries(certs [][]byte) ([]Entry, error) {
 		}
 		h, err := SubjectHash(c.RawSubject)
 		if err != nil {
-			return nil, fmt.Errorf("CA certificate %s: %w", oneLine(c.Subject.String()), err)
+			return nil, fmt.Errorf("CA certificate %s: %w", badinput.OneLine(c.Subject.String()), err)
 		}
 		name := fmt.Sprintf("%08x.%d", h, next[h])
 		next[h]++
@@ -158,7 +158,7 @@ func monoTrustEntries(certs [][]byte) ([]Entry, error) {
 func caFilesLabel(files []CAFile) string {
 	var s []string
 	for _, f := range files {
-		s = append(s, oneLine(f.Name)+" sha256:"+f.SHA256)
+		s = append(s, badinput.OneLine(f.Name)+" sha256:"+f.SHA256)
 	}
 	return strings.Join(s, "; ")
 }
