@@ -35,7 +35,7 @@ func installerFor(t testing.TB, dir string) *Installer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Installer{Store: s, Fetcher: &fetch.Fetcher{Store: s, Mirrors: []string{testenv.MirrorDir(t)}, Offline: true}}
+	return &Installer{Store: s, Fetcher: &fetch.Fetcher{Store: s, Mirrors: []string{testenv.Sources(t)}, Offline: true}}
 }
 
 // privateToolchain copies the shared linux/amd64 toolchain into a fresh

@@ -56,7 +56,7 @@ func TestToolchainsCompileStaticUnwindingC(t *testing.T) {
 			if err != nil || !ok || id.Key != tc.Key || id.Target != name || id.MuslSHA256 != tc.Meta.Pins[0].SHA256 || id.GCC == "" {
 				t.Fatalf("binary does not name its toolchain: %+v ok=%v err=%v", id, ok, err)
 			}
-			out, err := Run(tgt, bin).CombinedOutput()
+			out, err := runOn(tgt, bin).CombinedOutput()
 			if err != nil || strings.TrimSpace(string(out)) != "unwound ok" {
 				t.Fatalf("run: %v: %s", err, out)
 			}

@@ -110,11 +110,11 @@ func linkRuntime(r *runner, cc, linkDir string, spec *monoLinkSpec, work, out st
 func readLinkSpec(rt *MonoRuntime) (*monoLinkSpec, error) {
 	data, err := os.ReadFile(filepath.Join(rt.Dir, monoLinkDir, "link.json"))
 	if err != nil {
-		return nil, fmt.Errorf("Mono runtime %s keeps no link inputs: %w", rt.Dir, err)
+		return nil, fmt.Errorf("the Mono runtime %s keeps no link inputs: %w", rt.Dir, err)
 	}
 	var spec monoLinkSpec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, fmt.Errorf("Mono runtime %s: link.json: %w", rt.Dir, err)
+		return nil, fmt.Errorf("the Mono runtime %s has a bad link.json: %w", rt.Dir, err)
 	}
 	return &spec, nil
 }
@@ -155,7 +155,7 @@ func AppRuntime(ctx context.Context, in *Installer, t Target, natives []NativeLi
 		Natives []appNative
 	}{base.Key, checked})
 	rt := &MonoRuntime{Target: t.Name, Key: key}
-	logPath := filepath.Join(in.Store.Root, "logs", key+".log")
+	logPath := in.Store.LogPath(key)
 	dir, built, err := in.Store.Entry(ctx, key, func(ctx context.Context, dir string) error {
 		done := in.Progress.Step("mono runtime: linking " + strings.Join(nativeNames(checked), ", ") + " in")
 		err := relink(ctx, tc.CC, base, spec, checked, dir, logPath)

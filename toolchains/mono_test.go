@@ -115,12 +115,8 @@ func monoRuntime(t *testing.T, target string) *MonoRuntime {
 	t.Helper()
 	src := testenv.Sources(t)
 	for _, f := range monoInputs[target] {
-		if _, err := os.Stat(filepath.Join(src, f)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s missing from MCC_TEST_SOURCES: run make mirror (mcc mirror fill --dir %s)", f, src)
-			}
-			t.Skipf("%s missing from MCC_TEST_SOURCES: run make mirror (mcc mirror fill --dir %s)", f, src)
-		}
+		_, err := os.Stat(filepath.Join(src, f))
+		testenv.Require(t, f+" missing from MCC_TEST_SOURCES: run make mirror (mcc mirror fill --dir "+src+")", err == nil)
 	}
 	tgt, err := Lookup(target)
 	if err != nil {
@@ -165,7 +161,7 @@ func TestMonoRuntimeArm64UnderQemu(t *testing.T) {
 		t.Fatalf("runtime not static arm64: %v %v", err, r.Problems)
 	}
 	tgt, _ := Lookup("linux/arm64")
-	out, err := Run(tgt, rt.Runtime, "--version").CombinedOutput()
+	out, err := runOn(tgt, rt.Runtime, "--version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Mono JIT compiler version 6.8.0.105") || !strings.Contains(string(out), "Architecture:  arm64") {
 		t.Fatalf("mono --version under qemu: %v\n%s", err, out)
 	}
@@ -346,7 +342,7 @@ func testMonoTLSClient(t *testing.T, target string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := runFor(Run(tgt, bundle, "client", port, certFile), 3*time.Minute)
+	out, err := runFor(runOn(tgt, bundle, "client", port, certFile), 3*time.Minute)
 	if err != nil || !strings.Contains(out, "reply: pong: ping") || !strings.Contains(out, "protocol: Tls12") {
 		t.Fatalf("SslStream client bundle (%s): %v\n%s", target, err, out)
 	}

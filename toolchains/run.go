@@ -4,23 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 )
-
-// Run makes a command that runs bin, a program built for t: directly on
-// its own host, else under t's qemu-user emulator (binfmt_misc may not be
-// registered, so mcc never relies on it).
-func Run(t Target, bin string, args ...string) *exec.Cmd {
-	if t.Native() {
-		return exec.Command(bin, args...)
-	}
-	cmd := exec.Command(t.QEMU, append([]string{bin}, args...)...)
-	cmd.Env = t.EmulatorEnv(os.Environ())
-	return cmd
-}
 
 // runner runs the build commands of a recipe (the musl sysroot, the Mono
 // runtime): in dir, with a fixed environment, output to log. Nothing it

@@ -2,6 +2,8 @@ package toolchains
 
 import (
 	"debug/elf"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -118,4 +120,16 @@ func TestEmulatorEnv(t *testing.T) {
 			t.Errorf("%s EmulatorEnv(%q) = %q, want %q", tt.tgt.Name, tt.env, got, tt.want)
 		}
 	}
+}
+
+// runOn makes a command that runs bin, a program built for t: directly on
+// its own host, else under t's qemu-user emulator (binfmt_misc may not be
+// registered, so the tests never rely on it).
+func runOn(t Target, bin string, args ...string) *exec.Cmd {
+	if t.Native() {
+		return exec.Command(bin, args...)
+	}
+	cmd := exec.Command(t.QEMU, append([]string{bin}, args...)...)
+	cmd.Env = t.EmulatorEnv(os.Environ())
+	return cmd
 }

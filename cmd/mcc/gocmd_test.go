@@ -88,7 +88,12 @@ func TestGoBuildStaticAndRuns(t *testing.T) {
 					t.Fatalf("%s is not a static %s binary: %v %+v", bin, name, err, r)
 				}
 				checkABI(t, tgt, bin)
-				out, err := toolchains.Run(tgt, bin).CombinedOutput()
+				run := exec.Command(bin) // under the row's qemu-user unless native
+				if !tgt.Native() {
+					run = exec.Command(tgt.QEMU, bin)
+					run.Env = tgt.EmulatorEnv(os.Environ())
+				}
+				out, err := run.CombinedOutput()
 				if err != nil {
 					t.Fatalf("running: %v\n%s", err, out)
 				}

@@ -102,10 +102,3 @@ func Store(t testing.TB) string {
 	}
 	return t.TempDir()
 }
-
-// MirrorDir lays out a file mirror holding the Debian musl source files
-// under their Debian names, as `make mirror` downloads them.
-func MirrorDir(t testing.TB) string {
-	t.Helper()
-	return Sources(t)
-}
