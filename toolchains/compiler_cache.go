@@ -27,27 +27,16 @@ func (in *Installer) compiler(t Target) (path, version string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	memo := filepath.Join(in.Store.Root, "compilers", store.Key(t.GNU, []any{real, st.Size(), st.ModTime().UnixNano(), inode(st)}))
-	if b, err := os.ReadFile(memo); err == nil && len(b) > 0 {
-		return path, string(b), nil
+	memo := store.Key(t.GNU, []any{real, st.Size(), st.ModTime().UnixNano(), inode(st)})
+	if v, ok := in.Store.Memo(memo); ok {
+		return path, v, nil
 	}
 	path, version, err = Compiler(t)
 	if err != nil {
 		return "", "", err
 	}
-	if err := writeMemo(memo, version); err != nil {
+	if err := in.Store.SetMemo(memo, version); err != nil {
 		return "", "", fmt.Errorf("remembering %s's version: %w", name, err)
 	}
 	return path, version, nil
-}
-
-func writeMemo(p, s string) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	tmp := fmt.Sprintf("%s.%d.tmp", p, os.Getpid())
-	if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
 }

@@ -165,7 +165,7 @@ func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion, tmp, 
 	if err := unpack.Archive(ctx, src.Path, work, muslUnpack); err != nil {
 		return err
 	}
-	logPath := filepath.Join(in.Store.Root, "logs", filepath.Base(final)+".log")
+	logPath := in.Store.LogPath(filepath.Base(final))
 	done = in.Progress.Step("building musl " + strings.TrimPrefix(pin.Name, "musl-") + " for " + t.Name)
 	err = in.compile(ctx, t, gcc, work, tmp, final, logPath)
 	done(err)

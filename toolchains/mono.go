@@ -241,7 +241,7 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(b.Store.Root, "logs", key+".log")
+	logPath := b.Store.LogPath(key)
 	dir, built, err := b.Store.Entry(ctx, key, func(ctx context.Context, dir string) error {
 		err := b.build(ctx, dir, arch, src.Path, kh.Path, logPath)
 		if err != nil && ctx.Err() == nil {

@@ -296,10 +296,10 @@ func (f *Fetcher) download(ctx context.Context, u string, max int64) (string, er
 			return "", errNotFound
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(f.Store.Root, "tmp"), 0o755); err != nil {
+	dst, err := f.Store.DownloadPath()
+	if err != nil {
 		return "", err
 	}
-	dst := filepath.Join(f.Store.Root, "tmp", fmt.Sprintf("blob-dl-%d-%s", os.Getpid(), randSuffix()))
 	c := &getter.Client{
 		Decompressors: map[string]getter.Decompressor{}, // keep archives as they are: we hash the bytes
 		Getters: []getter.Getter{

@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -46,10 +45,4 @@ func VerifyFile(pin sysroots.Pin, dataPath, sigPath string) error {
 		return badinput.Errorf("pin %s: signature %s does not verify with key %s (%v): the mirror holds a wrong or tampered signature; remove it or replace it with upstream's", pin.Name, sigPath, want, err)
 	}
 	return nil
-}
-
-func randSuffix() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/google/renameio/v2"
+
 	"github.com/mcc-build/mcc/internal/badinput"
 )
 
@@ -38,31 +40,22 @@ func (s *Store) Blob(sum string) (string, bool) {
 
 // PutBlob stores what r yields under sum, but only if it hashes to sum:
 // otherwise nothing is kept and the error is a *DigestMismatch (bad input).
+// The pending file is in tmp/, where Clean finds it if this run is killed.
 func (s *Store) PutBlob(sum string, r io.Reader) (string, error) {
-	f, err := os.CreateTemp(s.tmpDir(), "blob-")
+	dst := filepath.Join(s.blobDir(), sum)
+	f, err := renameio.NewPendingFile(dst, renameio.WithTempDir(s.tmpDir()), renameio.WithStaticPermissions(0o444))
 	if err != nil {
 		return "", fmt.Errorf("storing blob: %w", err)
 	}
-	defer os.Remove(f.Name()) // a no-op once renamed
+	defer f.Cleanup() // a no-op once renamed
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), r)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
 		return "", fmt.Errorf("storing blob: %w", err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
 		return "", badinput.Wrap(&DigestMismatch{Want: sum, Got: got})
 	}
-	if err := os.Chmod(f.Name(), 0o444); err != nil {
-		return "", err
-	}
-	dst := filepath.Join(s.blobDir(), sum)
-	if err := os.Rename(f.Name(), dst); err != nil {
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return "", fmt.Errorf("storing blob: %w", err)
 	}
 	return dst, syncDir(s.blobDir())
@@ -81,19 +74,7 @@ func (s *Store) SetBlobInfo(sum string, info BlobInfo) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.tmpDir(), "blob-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(s.blobDir(), sum+".json"))
+	return WriteFile(filepath.Join(s.blobDir(), sum+".json"), append(b, '\n'), 0o644)
 }
 
 // GetBlobInfo reads what SetBlobInfo recorded.

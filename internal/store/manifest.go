@@ -218,8 +218,6 @@ func (s *Store) Check(key string) error {
 	return nil
 }
 
-func (s *Store) stampPath(key string) string { return filepath.Join(s.Root, "checked", key) }
-
 func (s *Store) checkedStamp(key string) string {
 	b, err := os.ReadFile(s.stampPath(key))
 	if err != nil {
@@ -233,10 +231,7 @@ func (s *Store) rememberStamp(key, stamp string) {
 	if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
 		return
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp", p, os.Getpid())
-	if os.WriteFile(tmp, []byte(stamp+"\n"), 0o644) == nil {
-		os.Rename(tmp, p)
-	}
+	WriteFile(p, []byte(stamp+"\n"), 0o644)
 }
 
 // compare lists the differences between the entry and its manifest;

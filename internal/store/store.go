@@ -51,7 +51,7 @@ func Open(dir string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{Root: abs}
-	for _, d := range []string{s.blobDir(), s.entryDir(), s.lockDir(), s.tmpDir()} {
+	for _, d := range s.layoutDirs() {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, unwritable(abs, err)
 		}
@@ -68,11 +68,6 @@ func Open(dir string) (*Store, error) {
 func unwritable(dir string, err error) error {
 	return badinput.Errorf("cache directory %s is not writable (%v): pass --cache DIR or set MCC_CACHE to a writable directory", dir, errors.Unwrap(err))
 }
-
-func (s *Store) blobDir() string  { return filepath.Join(s.Root, "blobs", "sha256") }
-func (s *Store) entryDir() string { return filepath.Join(s.Root, "entries") }
-func (s *Store) lockDir() string  { return filepath.Join(s.Root, "locks") }
-func (s *Store) tmpDir() string   { return filepath.Join(s.Root, "tmp") }
 
 // Key names an entry: a readable prefix and a digest of everything that
 // changes the entry's bytes (pins, target, patches, compiler version, recipe).
@@ -213,8 +208,17 @@ const tmpGrace = 10 * time.Minute
 // Clean removes what killed runs left in tmp/: build dirs whose key no
 // live builder locks (after killing processes still working in them), and
 // temp files (downloads, blobs, probes) of processes that are gone. It
-// returns the names it removed.
+// returns the names it removed. It then removes what belongs to no entry
+// (see cleanLayout), naming those relative to Root ("logs/k.log").
 func (s *Store) Clean(ctx context.Context) (removed []string, err error) {
+	removed, err = s.cleanTmp(ctx)
+	if err != nil {
+		return removed, err
+	}
+	return append(removed, s.cleanLayout()...), nil
+}
+
+func (s *Store) cleanTmp(ctx context.Context) (removed []string, err error) {
 	dirs, err := os.ReadDir(s.tmpDir())
 	if err != nil {
 		return nil, err
@@ -274,7 +278,7 @@ func (s *Store) orphanFile(name string, held map[fileID]bool) bool {
 
 // downloadPID reads the pid in a download's temp name, blob-dl-<pid>-<rand>.
 func downloadPID(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, "blob-dl-")
+	rest, ok := strings.CutPrefix(name, downloadPrefix)
 	if !ok {
 		return 0, false
 	}
@@ -286,7 +290,7 @@ func downloadPID(name string) (int, bool) {
 // removeDeadDownloads removes downloads of processes that are gone; the
 // next builder calls it so a killed fetch leaves nothing behind.
 func (s *Store) removeDeadDownloads() {
-	files, _ := filepath.Glob(filepath.Join(s.tmpDir(), "blob-dl-*"))
+	files, _ := filepath.Glob(filepath.Join(s.tmpDir(), downloadPrefix+"*"))
 	for _, f := range files {
 		if pid, ok := downloadPID(filepath.Base(f)); ok && !processAlive(pid) {
 			os.Remove(f)
@@ -306,6 +310,7 @@ func (s *Store) Remove(ctx context.Context, key string) error {
 	}
 	defer unlock()
 	os.Remove(s.stampPath(key))
+	os.Remove(s.LogPath(key))
 	trash := filepath.Join(s.tmpDir(), key+".removing")
 	if err := os.Rename(s.Path(key), trash); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

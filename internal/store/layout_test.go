@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCleanLayout: Clean removes the logs and check stamps of keys without
+// an entry, and every memo, but keeps what a present entry or a live
+// builder owns; Remove takes an entry's log and stamp with it.
+func TestCleanLayout(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	for _, k := range []string{"kept", "gone"} {
+		if _, _, err := s.Entry(ctx, k, buildSample); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Check(k); err != nil { // writes checked/<k>
+			t.Fatal(err)
+		}
+	}
+	write := func(p string) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{"kept", "gone", "failed", "building"} {
+		write(s.LogPath(k))
+	}
+	write(s.stampPath("failed"))
+	if err := s.SetMemo("gcc-1", "12.2.0"); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.lock(ctx, "building")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if err := s.Remove(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.Clean(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		rel     string
+		removed bool // by Remove or Clean
+		listed  bool // in Clean's answer
+	}{
+		{"logs/kept.log", false, false},
+		{"checked/kept", false, false},
+		{"logs/gone.log", true, false},
+		{"checked/gone", true, false},
+		{"logs/failed.log", true, true},
+		{"checked/failed", true, true},
+		{"logs/building.log", false, false},
+		{"memos/gcc-1", true, true},
+	}
+	for _, tt := range tests {
+		_, err := os.Stat(filepath.Join(s.Root, tt.rel))
+		if gone := os.IsNotExist(err); gone != tt.removed {
+			t.Errorf("%s: removed = %v, want %v", tt.rel, gone, tt.removed)
+		}
+		if got := slices.Contains(removed, tt.rel); got != tt.listed {
+			t.Errorf("%s: listed = %v, want %v (Clean said %q)", tt.rel, got, tt.listed, removed)
+		}
+	}
+}
+
+func TestMemo(t *testing.T) {
+	s := open(t)
+	if v, ok := s.Memo("gcc-1"); ok || v != "" {
+		t.Fatalf("Memo of nothing = %q, %v", v, ok)
+	}
+	tests := []struct {
+		name, value string
+		wantErr     bool
+	}{
+		{"gcc-1", "12.2.0", false},
+		{"gcc-1", "13.1.0", false}, // replaced
+		{"../x", "v", true},
+		{"", "v", true},
+	}
+	for _, tt := range tests {
+		err := s.SetMemo(tt.name, tt.value)
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("SetMemo(%q) err = %v", tt.name, err)
+		}
+		v, ok := s.Memo(tt.name)
+		if want := !tt.wantErr; ok != want || (ok && v != tt.value) {
+			t.Errorf("Memo(%q) = %q, %v after setting %q", tt.name, v, ok, tt.value)
+		}
+	}
+}
+
+// TestDownloadPath: each download gets its own path in tmp/, named so that
+// Clean knows its process.
+func TestDownloadPath(t *testing.T) {
+	s := open(t)
+	a, err := s.DownloadPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.DownloadPath()
+	if a == b || filepath.Dir(a) != s.tmpDir() {
+		t.Fatalf("DownloadPath: %s, %s", a, b)
+	}
+	if pid, ok := downloadPID(filepath.Base(a)); !ok || pid != os.Getpid() {
+		t.Errorf("%s: pid %d, %v", a, pid, ok)
+	}
+	if _, err := os.Stat(a); !os.IsNotExist(err) {
+		t.Error("DownloadPath created the file")
+	}
+	if !strings.HasPrefix(filepath.Base(a), downloadPrefix+strconv.Itoa(os.Getpid())+"-") {
+		t.Errorf("name %s", a)
+	}
+}
+
+// TestWriteFile: a write replaces the file whole, keeps an existing file's
+// mode, and leaves no temp file beside it.
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	tests := []struct {
+		data     string
+		perm     os.FileMode
+		wantMode os.FileMode
+	}{
+		{"one", 0o600, 0o600},
+		{"two", 0o644, 0o600}, // an existing file keeps its mode
+	}
+	for _, tt := range tests {
+		if err := WriteFile(p, []byte(tt.data), tt.perm); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		st, _ := os.Stat(p)
+		if string(b) != tt.data || st.Mode().Perm() != tt.wantMode {
+			t.Errorf("after writing %q: %q, mode %v", tt.data, b, st.Mode())
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temp files left: %v", ents)
+	}
+	if err := WriteFile(filepath.Join(dir, "no", "dir"), nil, 0o644); err == nil {
+		t.Error("writing into a missing directory succeeded")
+	}
+}
