@@ -123,3 +123,23 @@ func TestNothingOfflineNamesEveryPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadNeedsTheStoresTmp: a download that has nowhere to go in the
+// store fails and says where, instead of reporting the pin missing.
+func TestDownloadNeedsTheStoresTmp(t *testing.T) {
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(s.Root, "tmp")
+	os.RemoveAll(tmp)
+	os.WriteFile(tmp, nil, 0o644) // a file where the dir should be
+	mirror := t.TempDir()
+	pin := pinFor("p", []byte("bytes"))
+	os.WriteFile(filepath.Join(mirror, pin.File), []byte("bytes"), 0o644)
+	f := &Fetcher{Store: s, Mirrors: []string{mirror}, Offline: true}
+	_, err = f.Fetch(context.Background(), pin)
+	if err == nil || !strings.Contains(err.Error(), tmp) {
+		t.Fatalf("err = %v, want one naming %s", err, tmp)
+	}
+}
