@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mcc-build/mcc/internal/atomicfile"
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/fetch"
 	"github.com/mcc-build/mcc/internal/store"
@@ -131,23 +132,15 @@ func copyAtomic(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".add-")
+	f, err := atomicfile.New(dst, "", 0o644)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
+	defer f.Cleanup()
+	if _, err := io.Copy(f, in); err != nil {
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return f.CloseAtomicallyReplace()
 }
 
 // Fill gets every pin the way any command would (store, mirrors, then the

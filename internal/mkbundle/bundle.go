@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/mcc-build/mcc/internal/atomicfile"
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/userfile"
 )
@@ -98,33 +98,8 @@ func Bundle(opts Options, out string) (*Result, error) {
 	if err := Write(&buf, runtime, entries); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(out, buf.Bytes(), 0o755); err != nil {
-		return nil, err
+	if err := atomicfile.WriteFile(out, buf.Bytes(), 0o755); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", out, err)
 	}
 	return &Result{Path: out, Size: int64(buf.Len()), Members: members}, nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

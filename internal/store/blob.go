@@ -9,8 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/google/renameio/v2"
-
+	"github.com/mcc-build/mcc/internal/atomicfile"
 	"github.com/mcc-build/mcc/internal/badinput"
 )
 
@@ -43,7 +42,7 @@ func (s *Store) Blob(sum string) (string, bool) {
 // The pending file is in tmp/, where Clean finds it if this run is killed.
 func (s *Store) PutBlob(sum string, r io.Reader) (string, error) {
 	dst := filepath.Join(s.blobDir(), sum)
-	f, err := renameio.NewPendingFile(dst, renameio.WithTempDir(s.tmpDir()), renameio.WithStaticPermissions(0o444))
+	f, err := atomicfile.New(dst, s.tmpDir(), 0o444)
 	if err != nil {
 		return "", fmt.Errorf("storing blob: %w", err)
 	}
@@ -74,7 +73,7 @@ func (s *Store) SetBlobInfo(sum string, info BlobInfo) error {
 	if err != nil {
 		return err
 	}
-	return WriteFile(filepath.Join(s.blobDir(), sum+".json"), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(s.blobDir(), sum+".json"), append(b, '\n'), 0o644)
 }
 
 // GetBlobInfo reads what SetBlobInfo recorded.

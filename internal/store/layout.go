@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gofrs/flock"
+
+	"github.com/mcc-build/mcc/internal/atomicfile"
 )
 
 // The store's layout under Root is known to this package only; other
@@ -79,7 +81,7 @@ func (s *Store) SetMemo(name, value string) error {
 	if err := os.MkdirAll(s.memoDir(), 0o755); err != nil {
 		return err
 	}
-	return WriteFile(filepath.Join(s.memoDir(), name), []byte(value), 0o644)
+	return atomicfile.WriteFile(filepath.Join(s.memoDir(), name), []byte(value), 0o644)
 }
 
 // cleanLayout removes what no entry owns any more: logs and check stamps

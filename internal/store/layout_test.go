@@ -122,34 +122,3 @@ func TestDownloadPath(t *testing.T) {
 		t.Errorf("name %s", a)
 	}
 }
-
-// TestWriteFile: a write replaces the file whole, keeps an existing file's
-// mode, and leaves no temp file beside it.
-func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	tests := []struct {
-		data     string
-		perm     os.FileMode
-		wantMode os.FileMode
-	}{
-		{"one", 0o600, 0o600},
-		{"two", 0o644, 0o600}, // an existing file keeps its mode
-	}
-	for _, tt := range tests {
-		if err := WriteFile(p, []byte(tt.data), tt.perm); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := os.ReadFile(p)
-		st, _ := os.Stat(p)
-		if string(b) != tt.data || st.Mode().Perm() != tt.wantMode {
-			t.Errorf("after writing %q: %q, mode %v", tt.data, b, st.Mode())
-		}
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("temp files left: %v", ents)
-	}
-	if err := WriteFile(filepath.Join(dir, "no", "dir"), nil, 0o644); err == nil {
-		t.Error("writing into a missing directory succeeded")
-	}
-}

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mcc-build/mcc/internal/atomicfile"
 )
 
 // ManifestName is the file in every entry that lists its files, modes,
@@ -231,7 +233,7 @@ func (s *Store) rememberStamp(key, stamp string) {
 	if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
 		return
 	}
-	WriteFile(p, []byte(stamp+"\n"), 0o644)
+	atomicfile.WriteFile(p, []byte(stamp+"\n"), 0o644)
 }
 
 // compare lists the differences between the entry and its manifest;
