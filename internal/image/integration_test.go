@@ -103,7 +103,7 @@ func TestUmociRuncRunsImage(t *testing.T) {
 	dir := t.TempDir()
 	b := buildHelloImage(t, dir, "amd64")
 	lay := filepath.Join(dir, "layout")
-	if err := WriteLayout(lay, b, "hello:1"); err != nil {
+	if err := writeLayout(lay, b, "hello:1"); err != nil {
 		t.Fatal(err)
 	}
 	bundle := filepath.Join(dir, "bundle")
@@ -144,7 +144,7 @@ func TestArm64ImageRunsUnderQemu(t *testing.T) {
 		t.Fatalf("platform %s, want arm64", got)
 	}
 	lay := filepath.Join(dir, "layout")
-	if err := WriteLayout(lay, b, "hello:arm64"); err != nil {
+	if err := writeLayout(lay, b, "hello:arm64"); err != nil {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, "bundle")
@@ -209,7 +209,7 @@ func TestSkopeoAcceptsArchiveLayoutAndIndex(t *testing.T) {
 	}{{"image", single}, {"index", multi}} {
 		t.Run(c.name, func(t *testing.T) {
 			lay := filepath.Join(dir, "layout-"+c.name)
-			if err := WriteLayout(lay, c.b, "hello:1"); err != nil {
+			if err := writeLayout(lay, c.b, "hello:1"); err != nil {
 				t.Fatal(err)
 			}
 			want, _ := c.b.Digest()
@@ -248,7 +248,7 @@ func TestReproducibleFromDifferentDirectories(t *testing.T) {
 		a, _ := os.ReadFile(out)
 		archives = append(archives, a)
 		lay := filepath.Join(d, "layout")
-		if err := WriteLayout(lay, b, "hello:1"); err != nil {
+		if err := writeLayout(lay, b, "hello:1"); err != nil {
 			t.Fatal(err)
 		}
 		idx, _ := os.ReadFile(filepath.Join(lay, "index.json"))

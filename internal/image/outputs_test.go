@@ -105,3 +105,9 @@ func TestWriteAllOrNothing(t *testing.T) {
 		t.Error("the archive was not replaced")
 	}
 }
+
+// writeLayout writes only an OCI layout of b to dir, as Write does it.
+func writeLayout(dir string, b *Built, tag string) error {
+	_, err := Write(b, Outputs{Layout: dir, Tag: tag, NoSBOM: true})
+	return err
+}

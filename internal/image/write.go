@@ -82,22 +82,6 @@ func archiveTags(b *Built, tag imageTag) [][]string {
 	return out
 }
 
-// CheckWritable fails early, as bad input, when path cannot be created:
-// the directory is missing or read-only, or path is a directory.
-func CheckWritable(path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return badinput.Errorf("output %s is a directory: give a file name like %s", path, filepath.Join(path, "image.tar"))
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".mcc-probe-*")
-	if err != nil {
-		return badinput.Errorf("cannot write %s: %v: choose a writable directory", path, errors.Unwrap(err))
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
-
 // WriteArchive writes a docker-archive (what `podman load` and `docker
 // load` read) atomically: the file appears complete or not at all, and an
 // existing file is replaced only on success. Entries are in a fixed order
@@ -206,17 +190,6 @@ func writeDockerArchive(w io.Writer, b *Built, tags [][]string) error {
 	return tw.Close()
 }
 
-// WriteLayout writes an OCI image layout to dir: index.json names the image
-// (or the image index) with org.opencontainers.image.ref.name = the tag's
-// tag part, as skopeo's and umoci's oci:DIR:TAG expect. Files get 0644 and
-// directories 0755 whatever the umask. An existing OCI layout at dir is
-// replaced as a whole; an existing directory that holds anything else is
-// refused (see CheckLayoutDir).
-func WriteLayout(dir string, b *Built, tag string) error {
-	_, err := Write(b, Outputs{Layout: dir, Tag: tag, NoSBOM: true})
-	return err
-}
-
 func normaliseModes(root string) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -299,16 +272,4 @@ func SBOMFiles(out string, b *Built) []string {
 		names = append(names, base+"."+platformSlug(p.Platform)+".spdx.json")
 	}
 	return names
-}
-
-// WriteSBOMs writes each platform's SBOM beside out, atomically.
-func WriteSBOMs(out string, b *Built) ([]string, error) {
-	names := SBOMFiles(out, b)
-	for i, p := range b.Platforms {
-		sbom := p.SBOM
-		if err := writeAtomic(names[i], func(w io.Writer) error { _, err := w.Write(sbom); return err }); err != nil {
-			return nil, err
-		}
-	}
-	return names, nil
 }
