@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/deb"
 	"github.com/mcc-build/mcc/internal/store"
 )
 
@@ -279,20 +280,20 @@ func checkNativeArchive(n NativeLib, machine elf.Machine, target string) (*appNa
 	if err != nil {
 		return nil, badinput.Errorf("native archive for %s: %v: give the path of a static library (.a)", n.Name, err)
 	}
-	members, err := arMembers(data)
+	members, err := deb.Read(data)
 	if err != nil {
 		return nil, badinput.Errorf("native archive %s is not a static library (%v): build one with 'ar rcs lib%s.a *.o'", n.Archive, err, LinkedLibraryName(n.Name))
 	}
 	objects := 0
 	for _, m := range members {
-		f, err := elf.NewFile(bytes.NewReader(m.data))
+		f, err := elf.NewFile(bytes.NewReader(m.Data))
 		if err != nil {
 			continue
 		}
 		objects++
 		if f.Machine != machine || f.Type != elf.ET_REL {
 			return nil, badinput.Errorf("native archive %s: member %s is a %s %s file, not a %s object: rebuild it for %s with mcc's musl C compiler",
-				n.Archive, m.name, f.Machine, f.Type, machine, target)
+				n.Archive, m.Name, f.Machine, f.Type, machine, target)
 		}
 	}
 	if objects == 0 {

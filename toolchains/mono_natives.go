@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcc-build/mcc/internal/deb"
 	"github.com/mcc-build/mcc/internal/unpack"
 )
 
@@ -21,19 +22,15 @@ import (
 func NativeSymbols(archives ...string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, a := range archives {
-		data, err := os.ReadFile(a)
+		members, err := deb.ReadFile(a)
 		if err != nil {
 			return nil, err
 		}
-		members, err := arMembers(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a, err)
-		}
 		for _, m := range members {
-			if m.name == "/" || m.name == "//" || m.name == "/SYM64/" || m.name == "__.SYMDEF" {
+			if m.Name == "/" || m.Name == "//" || m.Name == "/SYM64/" || m.Name == "__.SYMDEF" {
 				continue
 			}
-			f, err := elf.NewFile(bytes.NewReader(m.data))
+			f, err := elf.NewFile(bytes.NewReader(m.Data))
 			if err != nil {
 				continue // not an object file (e.g. a linker script)
 			}
@@ -116,91 +113,17 @@ func LinkedLibraryName(name string) string {
 	return base
 }
 
-type arMember struct {
-	name string
-	data []byte
-}
-
-// arMembers splits a Unix ar archive (static libraries, Debian packages).
-func arMembers(b []byte) ([]arMember, error) {
-	const magic = "!<arch>\n"
-	if !bytes.HasPrefix(b, []byte(magic)) {
-		return nil, fmt.Errorf("not an ar archive")
-	}
-	var longNames []byte
-	var out []arMember
-	for off := len(magic); off < len(b); {
-		if off+60 > len(b) {
-			return nil, fmt.Errorf("truncated ar header at %d", off)
-		}
-		h := b[off : off+60]
-		if string(h[58:60]) != "`\n" {
-			return nil, fmt.Errorf("bad ar header at %d", off)
-		}
-		size, err := strconv.ParseInt(strings.TrimSpace(string(h[48:58])), 10, 64)
-		if err != nil || size < 0 || int64(off+60)+size > int64(len(b)) {
-			return nil, fmt.Errorf("bad ar member size at %d", off)
-		}
-		data := b[off+60 : off+60+int(size)]
-		name := strings.TrimRight(string(h[0:16]), " ")
-		switch {
-		case name == "//":
-			longNames = data
-		case strings.HasPrefix(name, "/") && len(name) > 1 && name[1] >= '0' && name[1] <= '9':
-			i, err := strconv.Atoi(name[1:])
-			if err != nil || i >= len(longNames) {
-				return nil, fmt.Errorf("bad ar long name %q", name)
-			}
-			n := longNames[i:]
-			if j := bytes.Index(n, []byte("/\n")); j >= 0 {
-				n = n[:j]
-			}
-			name = string(n)
-		case name != "/" && strings.HasSuffix(name, "/"):
-			name = strings.TrimSuffix(name, "/")
-		}
-		out = append(out, arMember{name: name, data: data})
-		off += 60 + int(size)
-		off += off & 1
-	}
-	return out, nil
-}
-
 // extractKernelHeaders unpacks the Linux UAPI headers under includeDir of a
 // .deb (linux-libc-dev, or a -cross package) into dest, with the arch's
 // asm/ at the top as musl expects.
-func extractKernelHeaders(ctx context.Context, deb, dest, includeDir, asmDir string) error {
-	b, err := os.ReadFile(deb)
-	if err != nil {
-		return err
-	}
-	members, err := arMembers(b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", deb, err)
-	}
-	var data *arMember
-	for i := range members {
-		if strings.HasPrefix(members[i].name, "data.tar") {
-			data = &members[i]
-		}
-	}
-	if data == nil {
-		return fmt.Errorf("%s: no data.tar member", deb)
-	}
+func extractKernelHeaders(ctx context.Context, debPath, dest, includeDir, asmDir string) error {
 	staging := dest + ".deb"
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return err
-	}
-	defer os.RemoveAll(staging)
-	tmp := filepath.Join(staging, data.name)
-	if err := os.WriteFile(tmp, data.data, 0o644); err != nil {
-		return err
-	}
 	tree := filepath.Join(staging, "tree")
 	if err := os.MkdirAll(tree, 0o755); err != nil {
 		return err
 	}
-	err = unpack.Archive(ctx, tmp, tree, unpack.Options{Skip: func(name string) bool {
+	defer os.RemoveAll(staging)
+	err := deb.ExtractData(ctx, debPath, tree, unpack.Options{Skip: func(name string) bool {
 		return !strings.HasPrefix(name, includeDir+"/")
 	}})
 	if err != nil {
@@ -209,7 +132,7 @@ func extractKernelHeaders(ctx context.Context, deb, dest, includeDir, asmDir str
 	inc := filepath.Join(tree, filepath.FromSlash(includeDir))
 	asm := filepath.Join(inc, filepath.FromSlash(asmDir))
 	if _, err := os.Stat(asm); err != nil {
-		return fmt.Errorf("%s has no %s/%s: not the headers package the pin names", deb, includeDir, asmDir)
+		return fmt.Errorf("%s has no %s/%s: not the headers package the pin names", debPath, includeDir, asmDir)
 	}
 	if err := os.Rename(asm, filepath.Join(dest, "asm")); err != nil {
 		return err
