@@ -76,3 +76,27 @@ func TestKey(t *testing.T) {
 		t.Error("a pin file set the in-memory key")
 	}
 }
+
+func TestSelect(t *testing.T) {
+	all, err := Select(nil)
+	if err != nil || len(all) != len(Names()) {
+		t.Errorf("Select() = %d pins, %v; want all %d", len(all), err, len(Names()))
+	}
+	two, err := Select([]string{"musl-source", "ca-roots"})
+	if err != nil || len(two) != 2 || two[0].Name != "musl-source" || two[1].Name != "ca-roots" {
+		t.Errorf("Select(musl-source, ca-roots) = %v, %v", two, err)
+	}
+	if _, err := Select([]string{"musl-source", "nope"}); err == nil || !strings.Contains(err.Error(), `no pin named "nope"`) {
+		t.Errorf("Select(nope) = %v", err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	p := Pin{Name: "x", File: "x.tar", Size: 3, SHA256: "ab", Locations: []string{"https://h/x.tar", "debian:pool/x.tar"}}
+	want := "x                      x.tar  3 bytes  sha256 ab\n" +
+		"                         https://h/x.tar\n" +
+		"                         debian:pool/x.tar"
+	if got := p.Describe(); got != want {
+		t.Errorf("Describe =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -227,3 +227,30 @@ func (p Pin) Key() ([]byte, error) {
 	}
 	return files.ReadFile(path.Clean(p.Signature.Key))
 }
+
+// Select looks up the named pins, or returns every pin if none is named.
+func Select(names []string) ([]Pin, error) {
+	if len(names) == 0 {
+		return All(), nil
+	}
+	var out []Pin
+	for _, n := range names {
+		p, err := Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Describe is the pin as 'mcc pins list' prints it: name, file, size and
+// sha256, then a line per location.
+func (p Pin) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-22s %s  %d bytes  sha256 %s", p.Name, p.File, p.Size, p.SHA256)
+	for _, l := range p.Locations {
+		fmt.Fprintf(&b, "\n%-22s   %s", "", l)
+	}
+	return b.String()
+}

@@ -137,7 +137,7 @@ func (a *app) finish(err error) int {
 		fmt.Fprintln(a.stderr, "mcc: interrupted")
 		return exitFailed
 	}
-	fmt.Fprintf(a.stderr, "mcc: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(a.stderr, "mcc: %s\n", message(err))
 	if errors.As(err, &ee) {
 		return ee.code
 	}
@@ -166,9 +166,13 @@ func usagef(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+// message is err as the one line after "mcc: ". Messages that name their
+// command ("mcc image: ...", "mcc env takes no arguments") lose their own
+// "mcc", so every error carries the prefix once.
+func message(err error) string {
+	m := badinput.OneLine(err.Error())
+	m = strings.TrimPrefix(m, "mcc: ")
+	return strings.TrimPrefix(m, "mcc ")
 }
 
 // progressOn says whether long steps may draw progress on stderr.
@@ -178,6 +182,36 @@ func (a *app) progressOn() bool {
 	}
 	f, ok := a.stderr.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// line prints v (a Stringer, most often) on a line of stdout, unless --json.
+func (a *app) line(v any) {
+	if !a.json {
+		fmt.Fprintln(a.stdout, v)
+	}
+}
+
+// result ends a command: its error if it failed, else v as JSON (--json).
+func (a *app) result(err error, v any) error {
+	if err != nil || !a.json {
+		return err
+	}
+	return a.printJSON(v)
+}
+
+// printRows prints rows a line each, or as one JSON array with --json.
+func printRows[T any](a *app, rows []T) error {
+	for _, r := range rows {
+		a.line(r)
+	}
+	return a.result(nil, rows)
+}
+
+// warn says on stderr what mcc skipped, unless --quiet.
+func (a *app) warn(msg string) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, "mcc: %s\n", msg)
+	}
 }
 
 // printJSON writes v as indented JSON on stdout.

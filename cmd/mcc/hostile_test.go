@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mcc-build/mcc/internal/testenv"
-	"github.com/mcc-build/mcc/toolchains"
 )
 
 // hostileCase is one thing a hostile (or careless) user does to mcc. Every
@@ -58,9 +57,9 @@ var hostileCases = []hostileCase{
 	{3, "mkbundle a FIFO machine.config", true, []string{"mkbundle", "-o", "out", "--machine-config", "fifo", "hello.exe"}, 2, []string{"--machine-config: fifo is a named pipe"}},
 
 	// 6: errors say what happened.
-	{6, "env with a stray argument", false, []string{"env", "extra"}, 2, []string{"mcc env takes no arguments, got \"extra\""}},
-	{6, "version with a stray argument", false, []string{"version", "extra"}, 2, []string{"mcc version takes no arguments"}},
-	{6, "doctor with a stray argument", false, []string{"doctor", "extra"}, 2, []string{"mcc doctor takes no arguments"}},
+	{6, "env with a stray argument", false, []string{"env", "extra"}, 2, []string{"mcc: env takes no arguments, got \"extra\""}},
+	{6, "version with a stray argument", false, []string{"version", "extra"}, 2, []string{"mcc: version takes no arguments"}},
+	{6, "doctor with a stray argument", false, []string{"doctor", "extra"}, 2, []string{"mcc: doctor takes no arguments"}},
 	{6, "verify a directory", false, []string{"verify", "dir"}, 2, []string{"dir is a directory, not a file", "dir/*"}},
 	{6, "mirror add a directory", false, []string{"mirror", "add", "--dir", "m", "dir"}, 2, []string{"dir is a directory"}},
 	{6, "mkbundle a directory", true, []string{"mkbundle", "-o", "out", "dir"}, 2, []string{"dir is a directory"}},
@@ -235,37 +234,5 @@ func TestMkbundleReplacesOnlyOnSuccess(t *testing.T) {
 	}
 	if after, _ := os.ReadDir(d); len(after) != len(before) {
 		t.Errorf("the run left files beside its output: %v", after)
-	}
-}
-
-// TestMonoTargetsCheckedUpFront: install --all --mono keeps only targets
-// with a Mono recipe before building anything and names the others.
-func TestMonoTargetsCheckedUpFront(t *testing.T) {
-	amd64, _ := toolchains.Lookup("linux/amd64")
-	arm, _ := toolchains.Lookup("linux/arm/v7")
-	for _, tc := range []struct {
-		name    string
-		targets []toolchains.Target
-		all     bool
-		keep    int
-		stderr  string
-		err     string
-	}{
-		{"all, one without a recipe", []toolchains.Target{amd64, arm}, true, 1, "no static Mono runtime recipe for linux/arm/v7: skipped", ""},
-		{"all, none with a recipe", []toolchains.Target{arm}, true, 0, "", "no static Mono runtime recipe for linux/arm/v7"},
-		{"one target without a recipe", []toolchains.Target{arm}, false, 0, "", "use --target with one of linux/amd64"},
-		{"one target with a recipe", []toolchains.Target{amd64}, false, 1, "", ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var errb strings.Builder
-			a := &app{stderr: &errb}
-			keep, err := a.monoTargets(tc.targets, tc.all)
-			if len(keep) != tc.keep || !strings.Contains(errb.String(), tc.stderr) || (tc.stderr == "" && errb.Len() > 0) {
-				t.Errorf("kept %d (want %d), stderr %q (want %q)", len(keep), tc.keep, errb.String(), tc.stderr)
-			}
-			if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-				t.Errorf("err = %v, want %q", err, tc.err)
-			}
-		})
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,4 +79,36 @@ var binDir = func() string {
 // sharedArgs point mcc at the test store and the Debian source mirror, offline.
 func sharedArgs(t *testing.T) []string {
 	return []string{"--cache", testenv.Store(t), "--mirror", testenv.Sources(t), "--offline"}
+}
+
+// TestMessage pins the one prefix: a message that names its command keeps
+// the command but not a second "mcc".
+func TestMessage(t *testing.T) {
+	tests := []struct{ err, want string }{
+		{"no pin named \"x\"", "no pin named \"x\""},
+		{"mcc image: no output: give -o OUT.tar", "image: no output: give -o OUT.tar"},
+		{"mcc env takes no arguments, got \"a\"", "env takes no arguments, got \"a\""},
+		{"mcc: already prefixed", "already prefixed"},
+		{"mccx is not a prefix", "mccx is not a prefix"},
+		{"two\nlines", "two lines"},
+	}
+	for _, tt := range tests {
+		if got := message(errors.New(tt.err)); got != tt.want {
+			t.Errorf("message(%q) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestOnePrefix runs commands whose errors name themselves and checks that
+// stderr says "mcc" once.
+func TestOnePrefix(t *testing.T) {
+	for _, args := range [][]string{{"env", "extra"}, {"version", "--frob"}, {"image"}} {
+		var out, errb strings.Builder
+		if code := run(context.Background(), args, &out, &errb); code != exitUsage {
+			t.Errorf("mcc %v: exit %d, want %d", args, code, exitUsage)
+		}
+		if s := errb.String(); !strings.HasPrefix(s, "mcc: ") || strings.Contains(s, "mcc: mcc") {
+			t.Errorf("mcc %v: stderr %q has not one prefix", args, s)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/mcc-build/mcc/internal/fetch"
 	"github.com/mcc-build/mcc/sysroots"
@@ -44,122 +43,37 @@ func runPins(ctx context.Context, a *app, args []string) error {
 	if verb != "list" && verb != "check" && (verb != "fetch" || fs.NArg() < 2) {
 		return usagef("usage: mcc pins list | fetch PIN... | check [PIN...] (see mcc pins --help)")
 	}
-	pins, err := selectPins(fs.Args()[1:])
+	pins, err := sysroots.Select(fs.Args()[1:])
 	if err != nil {
 		return err
 	}
-	switch verb {
-	case "list":
-		return a.listPins(pins)
-	case "fetch":
-		return a.fetchPins(ctx, pins)
+	if verb == "list" {
+		for _, p := range pins {
+			a.line(p.Describe())
+		}
+		return a.result(nil, pins)
 	}
-	return a.checkPins(ctx, pins)
-}
-
-func (a *app) fetchPins(ctx context.Context, pins []sysroots.Pin) error {
 	f, err := a.fetcher()
 	if err != nil {
 		return err
 	}
-	for _, p := range pins {
-		res, err := f.Fetch(ctx, p)
-		if err != nil {
-			return err
+	if verb == "fetch" {
+		for _, p := range pins {
+			res, err := f.Fetch(ctx, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, res.Path)
 		}
-		fmt.Fprintln(a.stdout, res.Path)
+		return nil
 	}
-	return nil
-}
-
-func selectPins(names []string) ([]sysroots.Pin, error) {
-	if len(names) == 0 {
-		names = sysroots.Names()
-	}
-	var out []sysroots.Pin
-	for _, n := range names {
-		p, err := sysroots.Lookup(n)
-		if err != nil {
-			return nil, err
+	checks, err := f.CheckPins(ctx, pins, func(c []fetch.URLCheck) {
+		for _, l := range fetch.CheckLines(c) {
+			a.line(l)
 		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func (a *app) listPins(pins []sysroots.Pin) error {
-	if a.json {
-		return a.printJSON(pins)
-	}
-	for _, p := range pins {
-		fmt.Fprintf(a.stdout, "%-22s %s  %d bytes  sha256 %s\n", p.Name, p.File, p.Size, p.SHA256)
-		for _, l := range p.Locations {
-			fmt.Fprintf(a.stdout, "%-22s   %s\n", "", l)
-		}
-	}
-	return nil
-}
-
-func (a *app) checkPins(ctx context.Context, pins []sysroots.Pin) error {
-	f, err := a.fetcher()
-	if err != nil {
+	})
+	if err = a.result(err, checks); err != nil {
 		return err
 	}
-	var all []fetch.URLCheck
-	var bad []string
-	for _, p := range pins {
-		checks, err := f.Check(ctx, p)
-		all = append(all, checks...)
-		if err != nil {
-			return err
-		}
-		if !anyOK(checks, p.Name) {
-			bad = append(bad, p.Name)
-		}
-		if !a.json {
-			printChecks(a, checks)
-		}
-	}
-	if a.json {
-		if err := a.printJSON(all); err != nil {
-			return err
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("no location serves pin(s) %s: fix the locations in sysroots/*.json or re-pin", strings.Join(bad, ", "))
-	}
-	return nil
-}
-
-func anyOK(checks []fetch.URLCheck, pin string) bool {
-	for _, c := range checks {
-		if c.OK && c.Pin == pin {
-			return true
-		}
-	}
-	return false
-}
-
-// printChecks marks each URL ok or FAIL; a 404 from one archive of a
-// location that another archive serves is expected (apt's sources list
-// several archives, each with its own pool) and marked "--".
-func printChecks(a *app, checks []fetch.URLCheck) {
-	served := map[string]bool{}
-	for _, c := range checks {
-		served[c.Pin+" "+c.Location] = served[c.Pin+" "+c.Location] || c.OK
-	}
-	for _, c := range checks {
-		mark := "FAIL"
-		switch {
-		case c.OK:
-			mark = "ok  "
-		case served[c.Pin+" "+c.Location] && strings.HasPrefix(c.Status, "not found"):
-			mark = "--  "
-		}
-		where := c.URL
-		if where == "" {
-			where = c.Location
-		}
-		fmt.Fprintf(a.stdout, "%s %-22s %s: %s\n", mark, c.Pin, where, c.Status)
-	}
+	return fetch.Unserved(checks, pins)
 }
