@@ -110,7 +110,11 @@ func (in *Installer) Install(ctx context.Context, t Target) (*Toolchain, error) 
 		return nil, err
 	}
 	dir, built, err := in.Store.Entry(ctx, key, func(ctx context.Context, tmp string) error {
-		return in.build(ctx, t, gcc, gccVersion, tmp, in.Store.Path(key))
+		src, err := in.fetchMusl(ctx)
+		if err != nil {
+			return err
+		}
+		return in.build(ctx, t, gcc, gccVersion, src, tmp, in.Store.Path(key))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("installing the %s toolchain: %w", t.Name, err)
@@ -148,15 +152,19 @@ func load(t Target, key, dir string) (*Toolchain, error) {
 	return tc, json.Unmarshal(b, &tc.Meta)
 }
 
-// build fills tmp with the toolchain that will live at final.
-func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion, tmp, final string) error {
+// fetchMusl fetches the pinned musl source.
+func (in *Installer) fetchMusl(ctx context.Context) (*fetch.Result, error) {
 	pin, _ := sysroots.Lookup(MuslPin)
 	done := in.Progress.Step("fetching " + pin.Name)
 	src, err := in.Fetcher.Fetch(ctx, pin)
 	done(err)
-	if err != nil {
-		return err
-	}
+	return src, err
+}
+
+// build fills tmp with the toolchain that will live at final, from src,
+// the fetched musl source.
+func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion string, src *fetch.Result, tmp, final string) error {
+	pin, _ := sysroots.Lookup(MuslPin)
 	work := filepath.Join(tmp, ".build")
 	defer os.RemoveAll(work)
 	if err := os.MkdirAll(work, 0o755); err != nil {
@@ -166,8 +174,8 @@ func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion, tmp, 
 		return err
 	}
 	logPath := in.Store.LogPath(filepath.Base(final))
-	done = in.Progress.Step("building musl " + strings.TrimPrefix(pin.Name, "musl-") + " for " + t.Name)
-	err = in.compile(ctx, t, gcc, work, tmp, final, logPath)
+	done := in.Progress.Step("building musl " + strings.TrimPrefix(pin.Name, "musl-") + " for " + t.Name)
+	err := in.compile(ctx, t, gcc, work, tmp, final, logPath)
 	done(err)
 	if err != nil {
 		return err
@@ -182,53 +190,34 @@ func (in *Installer) build(ctx context.Context, t Target, gcc, gccVersion, tmp, 
 // file and the cc wrapper. Paths inside specs and wrapper name final, where
 // the entry will be once renamed into place.
 func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, final, logPath string) error {
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return err
-	}
-	logf, err := os.Create(logPath)
+	log, closeLog, err := openBuildLog(logPath, in.Log)
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	var out io.Writer = logf
-	if in.Log != nil {
-		out = io.MultiWriter(logf, in.Log)
-	}
-	r := &runner{ctx: ctx, dir: work, env: buildEnv(), log: out}
-	sh := func(args ...string) error {
-		if err := r.run(args...); err != nil {
-			if ctx.Err() != nil {
-				return err
+	defer closeLog()
+	r := &runner{ctx: ctx, dir: work, env: buildEnv(), log: log}
+	sh := func(steps [][]string) error {
+		for _, args := range steps {
+			if err := r.run(args...); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				return fmt.Errorf("%w: see %s", err, logPath)
 			}
-			return fmt.Errorf("%w: see %s", err, logPath)
 		}
 		return nil
 	}
-	cross := strings.TrimSuffix(gcc, "gcc")
-	steps := [][]string{
-		{"./configure", "--prefix=" + tmp, "--target=" + t.Musl, "CROSS_COMPILE=" + cross, "CC=" + t.CC(gcc), "--disable-shared", "--disable-wrapper"},
-		{"make", "-j" + strconv.Itoa(runtime.NumCPU())},
-		{"make", "install"},
-	}
-	for _, s := range steps {
-		if err := sh(s...); err != nil {
-			return err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(work, "dlfo.c"), dlfoSource, 0o644); err != nil {
-		return err
-	}
-	if err := sh(gcc, "-O2", "-nostdinc", "-isystem", filepath.Join(tmp, "include"), "-c", "dlfo.c", "-o", "dlfo.o"); err != nil {
-		return err
-	}
-	if err := sh(cross+"ar", "rD", filepath.Join(tmp, "lib", "libc.a"), "dlfo.o"); err != nil {
+	if err := sh(muslSteps(t, gcc, tmp)); err != nil {
 		return err
 	}
 	identSrc := filepath.Join(work, "mcc-ident.c")
+	if err := os.WriteFile(filepath.Join(work, "dlfo.c"), dlfoSource, 0o644); err != nil {
+		return err
+	}
 	if err := os.WriteFile(identSrc, []byte(identC(identText(t, filepath.Base(final), gcc))), 0o644); err != nil {
 		return err
 	}
-	if err := sh(gcc, "-c", identSrc, "-o", filepath.Join(tmp, "lib", IdentObject)); err != nil {
+	if err := sh(shimSteps(gcc, tmp, identSrc)); err != nil {
 		return err
 	}
 	if err := writeSpecs(r, tmp, final, t); err != nil {
@@ -237,11 +226,30 @@ func (in *Installer) compile(ctx context.Context, t Target, gcc, work, tmp, fina
 	return writeWrapper(tmp, final, gcc, t)
 }
 
-// buildEnv is a fixed environment so the user's CFLAGS, locale or time zone
-// cannot change what is built.
-func buildEnv() []string {
-	return []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "TZ=UTC", "SOURCE_DATE_EPOCH=0", "HOME=/nonexistent"}
+// muslSteps configure, make and install musl for t into prefix, with gcc
+// (Debian's cross gcc) and its binutils.
+func muslSteps(t Target, gcc, prefix string) [][]string {
+	cross := strings.TrimSuffix(gcc, "gcc")
+	return [][]string{
+		{"./configure", "--prefix=" + prefix, "--target=" + t.Musl, "CROSS_COMPILE=" + cross, "CC=" + t.CC(gcc), "--disable-shared", "--disable-wrapper"},
+		{"make", "-j" + strconv.Itoa(runtime.NumCPU())},
+		{"make", "install"},
+	}
 }
+
+// shimSteps compile dlfo.c (in the build dir) into the installed libc.a
+// and identSrc into the ident object (see ident.go).
+func shimSteps(gcc, prefix, identSrc string) [][]string {
+	cross := strings.TrimSuffix(gcc, "gcc")
+	return [][]string{
+		{gcc, "-O2", "-nostdinc", "-isystem", filepath.Join(prefix, "include"), "-c", "dlfo.c", "-o", "dlfo.o"},
+		{cross + "ar", "rD", filepath.Join(prefix, "lib", "libc.a"), "dlfo.o"},
+		{gcc, "-c", identSrc, "-o", filepath.Join(prefix, "lib", IdentObject)},
+	}
+}
+
+// buildEnv is the musl build's environment (see fixedEnv).
+func buildEnv() []string { return fixedEnv("SOURCE_DATE_EPOCH=0") }
 
 // linkExtra is added to musl's link spec: static links need an eh_frame_hdr
 // (PT_GNU_EH_FRAME) so the unwinder, through the shim, finds unwind tables.

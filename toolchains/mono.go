@@ -150,14 +150,16 @@ type MonoBuild struct {
 	Fetcher    *fetch.Fetcher
 	Target     string // e.g. "linux/amd64"
 	CC         string // the target's musl C compiler
-	CCIdentity string // what identifies CC's bytes (a toolchain store key); else its --version and digest
+	CCIdentity string // what identifies CC's bytes: its toolchain's store key
 	LibC       string // the sysroot's libc.a, read for the libc symbol table
 	CXXDriver  string // a g++ for the target, which Mono's configure probes; checked before building
 	CXXPackage string // the Debian package that has CXXDriver
-	Jobs       int    // make -j; 2 if zero (the build machines are shared)
 	Progress   *progress.Reporter
 	Log        io.Writer // build output is also copied here (-v)
 }
+
+// monoJobs is make's -j for the runtime build: the build machines are shared.
+const monoJobs = 2
 
 // MonoRuntime is a built runtime in the store.
 type MonoRuntime struct {
@@ -194,44 +196,18 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 	if err != nil {
 		return nil, err
 	}
-	ccID := b.CCIdentity
-	if ccID == "" {
-		if ccID, err = compilerIdentity(ctx, b.CC); err != nil {
-			return nil, err
-		}
+	key, err := b.key(srcPin.SHA256, khPin.SHA256)
+	if err != nil {
+		return nil, err
 	}
-	libcSum := ""
-	if b.LibC != "" {
-		if libcSum, err = store.FileSHA256(b.LibC); err != nil {
-			return nil, badinput.Errorf("musl libc.a %s: %v", b.LibC, err)
-		}
-	}
-	in := monoKeyInputs{
-		Recipe: monoRecipeVersion, Target: b.Target, Source: srcPin.SHA256, Headers: khPin.SHA256,
-		Flags: monoConfigureFlags, CC: ccID, LibC: libcSum,
-	}
-	for _, p := range monopatches.Patches() {
-		in.Patches = append(in.Patches, p.Name+"@"+p.SHA256)
-	}
-	key := store.Key("mono-runtime-"+b.Target, in)
 	rt := &MonoRuntime{Target: b.Target, Key: key}
 	if b.Store.Has(key) && b.Store.Check(key) == nil { // else Entry rebuilds it
 		rt.Dir = b.Store.Path(key)
 		rt.Runtime = filepath.Join(rt.Dir, "bin", "mono")
 		return rt, nil
 	}
-	if b.CXXDriver != "" {
-		// Mono's configure probes a C++ compiler (the gcc driver needs the
-		// target's cc1plus) and fails obscurely without one.
-		if _, err := exec.LookPath(b.CXXDriver); err != nil {
-			return nil, badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s: install it with 'apt-get install %s'", b.Target, b.CXXDriver, b.CXXPackage)
-		}
-	}
-	if _, err := exec.LookPath("cmake"); err != nil {
-		return nil, badinput.Errorf("the Mono runtime build needs cmake (it builds BoringSSL for TLS): install it with 'apt-get install cmake'")
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		return nil, badinput.Errorf("the Mono runtime build needs python3 (it runs mono/mini/genmdesc.py): install it with 'apt-get install python3'")
+	if err := b.checkTools(); err != nil {
+		return nil, err
 	}
 	src, err := b.Fetcher.Fetch(ctx, srcPin)
 	if err != nil {
@@ -257,103 +233,176 @@ func (b *MonoBuild) Install(ctx context.Context) (*MonoRuntime, error) {
 	return rt, nil
 }
 
-func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArchive, headersDeb, logPath string) error {
+// key is the runtime's store key, from the digests of the pinned Mono
+// source and kernel headers and everything else that changes its bytes.
+func (b *MonoBuild) key(source, headers string) (string, error) {
+	libcSum, err := store.FileSHA256(b.LibC)
+	if err != nil {
+		return "", badinput.Errorf("musl libc.a %s: %v", b.LibC, err)
+	}
+	in := monoKeyInputs{
+		Recipe: monoRecipeVersion, Target: b.Target, Source: source, Headers: headers,
+		Flags: monoConfigureFlags, CC: b.CCIdentity, LibC: libcSum,
+	}
+	for _, p := range monopatches.Patches() {
+		in.Patches = append(in.Patches, p.Name+"@"+p.SHA256)
+	}
+	return store.Key("mono-runtime-"+b.Target, in), nil
+}
+
+// checkTools finds the programs the build runs besides the C compiler,
+// before anything is fetched, or names the package that has the missing one.
+func (b *MonoBuild) checkTools() error {
+	// Mono's configure probes a C++ compiler (the gcc driver needs the
+	// target's cc1plus) and fails obscurely without one.
+	if _, err := exec.LookPath(b.CXXDriver); err != nil {
+		return badinput.Errorf("the Mono runtime build for %s needs the C++ compiler %s: install it with 'apt-get install %s'", b.Target, b.CXXDriver, b.CXXPackage)
+	}
+	if _, err := exec.LookPath("cmake"); err != nil {
+		return badinput.Errorf("the Mono runtime build needs cmake (it builds BoringSSL for TLS): install it with 'apt-get install cmake'")
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		return badinput.Errorf("the Mono runtime build needs python3 (it runs mono/mini/genmdesc.py): install it with 'apt-get install python3'")
+	}
+	return nil
+}
+
+// monoTree is where a runtime build works: dir is the store entry being
+// filled; work (under it) is removed once the runtime is linked.
+type monoTree struct {
+	dir, work, src, headers, btls string
+}
+
+func newMonoTree(dir string) monoTree {
 	work := filepath.Join(dir, "work")
-	srcDir := filepath.Join(work, "mono")
-	khDir := filepath.Join(work, "kernel-headers")
-	for _, d := range []string{srcDir, khDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return err
-	}
-	logFile, err := os.Create(logPath)
+	return monoTree{dir: dir, work: work, src: filepath.Join(work, "mono"),
+		headers: filepath.Join(work, "kernel-headers"), btls: filepath.Join(work, "btls")}
+}
+
+// monoMakeVars are set on every make of the runtime: mono/mini's Makefile
+// runs genmdesc.py (it writes the per-CPU instruction tables) as
+// `python`, which Debian 12 does not have; the script is Python 3 clean,
+// so it runs under python3, checked in Install.
+var monoMakeVars = []string{"GENMDESC_PRG=python3 $(srcdir)/genmdesc.py $(target_define) $(srcdir)"}
+
+// build fills dir with the runtime: sources unpacked and patched,
+// configured, BoringSSL and the runtime's directories made, the static
+// runtime linked and checked.
+func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArchive, headersDeb, logPath string) error {
+	tree := newMonoTree(dir)
+	log, closeLog, err := openBuildLog(logPath, b.Log)
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
-	var log io.Writer = logFile
-	if b.Log != nil {
-		log = io.MultiWriter(logFile, b.Log)
-	}
-	// A fixed environment: the user's CFLAGS, locale or time zone must not
-	// change what is built.
-	r := &runner{ctx: ctx, dir: srcDir, log: log, env: []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "LC_ALL=C", "TZ=UTC",
-		"SOURCE_DATE_EPOCH=" + strconv.Itoa(monoSourceEpoch)}}
-	// mono/mini's Makefile runs genmdesc.py (it writes the per-CPU
-	// instruction tables) as `python`, which Debian 12 does not have; the
-	// script is Python 3 clean, so it runs under python3, checked in Install.
-	makeVars := []string{"GENMDESC_PRG=python3 $(srcdir)/genmdesc.py $(target_define) $(srcdir)"}
-
-	step := func(msg string, f func() error) error {
-		done := b.Progress.Step(msg)
-		err := f()
-		done(err)
-		return err
-	}
-	if err := step("mono runtime: unpacking Mono source", func() error {
-		if err := unpack.Archive(ctx, srcArchive, srcDir, monoUnpack); err != nil {
-			return err
-		}
-		// Extraction time stamps come out in archive order, so make would
-		// regenerate shipped files (opcode.def needs Perl's XML::Parser) and
-		// automake's outputs. One time stamp for every file keeps them current.
-		return setTimes(srcDir, time.Unix(monoSourceEpoch, 0))
-	}); err != nil {
-		return err
-	}
-	if err := step("mono runtime: unpacking kernel headers", func() error {
-		return extractKernelHeaders(ctx, headersDeb, khDir, arch.includeDir, arch.asmDir)
-	}); err != nil {
+	defer closeLog()
+	r := &runner{ctx: ctx, dir: tree.src, log: log, env: fixedEnv("SOURCE_DATE_EPOCH=" + strconv.Itoa(monoSourceEpoch))}
+	if err := b.unpack(ctx, tree, arch, srcArchive, headersDeb); err != nil {
 		return err
 	}
 	if err := applyMonoPatches(r); err != nil {
 		return err
 	}
-	// Debug info and __FILE__ would otherwise record the store's temp dir.
-	cc := fmt.Sprintf("%s -isystem %s -ffile-prefix-map=%s=/mono -ffile-prefix-map=%s=/kernel-headers", b.CC, khDir, srcDir, khDir)
-	if err := step("mono runtime: configure", func() error {
-		args := append([]string{"./configure", "CC=" + cc, "CXX=" + cc, "--host=" + arch.triple}, monoConfigureFlags...)
-		return r.run(args...)
+	cc := monoCC(b.CC, tree)
+	if err := b.make(r, tree, arch, cc); err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "bin", "mono")
+	if err := b.step("mono runtime: linking the static runtime", func() error {
+		return b.link(r, tree, cc, out)
+	}); err != nil {
+		return fmt.Errorf("linking the static Mono runtime: %w", err)
+	}
+	return b.finish(tree, arch, out)
+}
+
+// step runs f as one line of progress.
+func (b *MonoBuild) step(msg string, f func() error) error {
+	done := b.Progress.Step(msg)
+	err := f()
+	done(err)
+	return err
+}
+
+// monoCC is the compiler command the runtime is built with: the kernel
+// headers on its include path, and the build's temp dirs kept out of
+// debug info and __FILE__.
+func monoCC(cc string, tree monoTree) string {
+	return fmt.Sprintf("%s -isystem %s -ffile-prefix-map=%s=/mono -ffile-prefix-map=%s=/kernel-headers", cc, tree.headers, tree.src, tree.headers)
+}
+
+// unpack unpacks the Mono source and the kernel headers into tree.
+func (b *MonoBuild) unpack(ctx context.Context, tree monoTree, arch monoArch, srcArchive, headersDeb string) error {
+	for _, d := range []string{tree.src, tree.headers} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := b.step("mono runtime: unpacking Mono source", func() error {
+		if err := unpack.Archive(ctx, srcArchive, tree.src, monoUnpack); err != nil {
+			return err
+		}
+		// Extraction time stamps come out in archive order, so make would
+		// regenerate shipped files (opcode.def needs Perl's XML::Parser) and
+		// automake's outputs. One time stamp for every file keeps them current.
+		return setTimes(tree.src, time.Unix(monoSourceEpoch, 0))
+	}); err != nil {
+		return err
+	}
+	return b.step("mono runtime: unpacking kernel headers", func() error {
+		return extractKernelHeaders(ctx, headersDeb, tree.headers, arch.includeDir, arch.asmDir)
+	})
+}
+
+// make configures Mono and builds BoringSSL and the runtime's directories.
+func (b *MonoBuild) make(r *runner, tree monoTree, arch monoArch, cc string) error {
+	if err := b.step("mono runtime: configure", func() error {
+		return r.run(monoConfigureArgs(cc, arch)...)
 	}); err != nil {
 		return fmt.Errorf("configuring Mono: %w", err)
 	}
-	jobs := b.Jobs
-	if jobs <= 0 {
-		jobs = 2
-	}
 	// BoringSSL first: of the long steps, the one most likely to fail on a
 	// new compiler or target.
-	btlsDir := filepath.Join(work, "btls")
-	if err := step("mono runtime: BoringSSL and BTLS (cmake)", func() error {
-		return buildBTLS(r, arch, srcDir, btlsDir, cc, jobs)
+	if err := b.step("mono runtime: BoringSSL and BTLS (cmake)", func() error {
+		return buildBTLS(r, arch, tree.src, tree.btls, cc, monoJobs)
 	}); err != nil {
 		return fmt.Errorf("building BoringSSL for BTLS: %w", err)
 	}
 	for _, d := range monoDirs {
-		if err := step("mono runtime: make "+d, func() error {
-			return r.run(append([]string{"make", "-C", d, "-j" + strconv.Itoa(jobs)}, makeVars...)...)
+		if err := b.step("mono runtime: make "+d, func() error {
+			return r.run(monoMakeArgs(d)...)
 		}); err != nil {
 			return fmt.Errorf("building Mono %s: %w", d, err)
 		}
 	}
-	bin := filepath.Join(dir, "bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
+	return nil
+}
+
+// monoConfigureArgs is Mono's configure command line for arch.
+func monoConfigureArgs(cc string, arch monoArch) []string {
+	return append([]string{"./configure", "CC=" + cc, "CXX=" + cc, "--host=" + arch.triple}, monoConfigureFlags...)
+}
+
+// monoMakeArgs makes one of monoDirs.
+func monoMakeArgs(dir string) []string {
+	return append([]string{"make", "-C", dir, "-j" + strconv.Itoa(monoJobs)}, monoMakeVars...)
+}
+
+// link keeps the link inputs in the entry and links the static runtime out.
+func (b *MonoBuild) link(r *runner, tree monoTree, cc, out string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	out := filepath.Join(bin, "mono")
-	if err := step("mono runtime: linking the static runtime", func() error {
-		spec, err := b.prepareLink(r, srcDir, btlsDir, cc, filepath.Join(dir, monoLinkDir))
-		if err != nil {
-			return err
-		}
-		return linkRuntime(r, b.CC, filepath.Join(dir, monoLinkDir), spec, work, out)
-	}); err != nil {
-		return fmt.Errorf("linking the static Mono runtime: %w", err)
+	linkDir := filepath.Join(tree.dir, monoLinkDir)
+	spec, err := b.prepareLink(r, tree.src, tree.btls, cc, linkDir)
+	if err != nil {
+		return err
 	}
+	return linkRuntime(r, b.CC, linkDir, spec, tree.work, out)
+}
+
+// finish checks the runtime is a static binary for arch, removes the
+// build tree and records what the entry is.
+func (b *MonoBuild) finish(tree monoTree, arch monoArch, out string) error {
 	rep, err := elfcheck.Check(out, elfcheck.Want{Machine: arch.machine})
 	if err != nil {
 		return err
@@ -361,11 +410,11 @@ func (b *MonoBuild) build(ctx context.Context, dir string, arch monoArch, srcArc
 	if len(rep.Problems) > 0 {
 		return fmt.Errorf("static Mono runtime %s: %s", out, strings.Join(rep.Problems, "; "))
 	}
-	if err := os.RemoveAll(work); err != nil {
+	if err := os.RemoveAll(tree.work); err != nil {
 		return err
 	}
 	info, _ := json.MarshalIndent(map[string]any{"target": b.Target, "recipe": monoRecipeVersion}, "", "  ")
-	return os.WriteFile(filepath.Join(dir, "mono-runtime.json"), append(info, '\n'), 0o644)
+	return os.WriteFile(filepath.Join(tree.dir, "mono-runtime.json"), append(info, '\n'), 0o644)
 }
 
 // skipMonoSource leaves out what the runtime build never reads: the managed
@@ -419,35 +468,6 @@ func applyMonoPatches(r *runner) error {
 // shellWords splits a compiler command like "musl-gcc -isystem X"; mcc's
 // own paths contain no spaces or quotes.
 func shellWords(s string) []string { return strings.Fields(s) }
-
-func compilerIdentity(ctx context.Context, cc string) (string, error) {
-	words := shellWords(cc)
-	if len(words) == 0 {
-		return "", badinput.Errorf("no C compiler for the Mono runtime build")
-	}
-	out, err := exec.CommandContext(ctx, words[0], append(words[1:], "--version")...).Output()
-	if err != nil {
-		return "", badinput.Errorf("C compiler %q does not run: %v: install the musl toolchain (mcc toolchain install)", cc, err)
-	}
-	id := strings.SplitN(string(out), "\n", 2)[0]
-	if p, err := exec.LookPath(words[0]); err == nil {
-		if sum, err := store.FileSHA256(p); err == nil {
-			id += " " + sum
-		}
-	}
-	return id, nil
-}
-
-// compilerFile asks the compiler where a library file it links lives.
-func compilerFile(ctx context.Context, cc, name string) (string, error) {
-	words := shellWords(cc)
-	out, err := exec.CommandContext(ctx, words[0], append(words[1:], "-print-file-name="+name)...).Output()
-	p := strings.TrimSpace(string(out))
-	if err != nil || !filepath.IsAbs(p) {
-		return "", fmt.Errorf("cannot find %s of compiler %q", name, cc)
-	}
-	return p, nil
-}
 
 // setTimes gives every file and directory under root the time t.
 func setTimes(root string, t time.Time) error {

@@ -45,14 +45,7 @@ func (b *MonoBuild) prepareLink(r *runner, srcDir, btlsDir, cc, linkDir string) 
 		"-c", "-o", filepath.Join(linkDir, staticNativesObject), filepath.Join(srcDir, "mono/mini/mcc-static-natives.c"))...); err != nil {
 		return nil, err
 	}
-	libc := b.LibC
-	if libc == "" {
-		var err error
-		if libc, err = compilerFile(r.ctx, b.CC, "libc.a"); err != nil {
-			return nil, err
-		}
-	}
-	tableFrom := []string{libc}
+	tableFrom := []string{b.LibC}
 	for _, a := range nativeTableArchives {
 		tableFrom = append(tableFrom, filepath.Join(srcDir, a))
 	}
@@ -202,7 +195,7 @@ func relink(ctx context.Context, cc string, base *MonoRuntime, spec *monoLinkSpe
 		archives = append(archives, n.path)
 	}
 	app.Symbols = uniqueSorted(app.Symbols)
-	r := &runner{ctx: ctx, dir: work, log: &log, env: []string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "LC_ALL=C", "TZ=UTC"}}
+	r := &runner{ctx: ctx, dir: work, log: &log, env: fixedEnv()}
 	if err := linkRuntime(r, cc, filepath.Join(base.Dir, monoLinkDir), &app, work, filepath.Join(bin, "mono"), archives...); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -178,15 +178,3 @@ func TestMonoRuntimeRelinksToTheSameBytes(t *testing.T) {
 		t.Errorf("relinked runtime differs from %s (%d vs %d bytes): %v", base.Runtime, len(a), len(b), err)
 	}
 }
-
-// TestMonoBuildWithoutCmakeIsAClearError: cmake (BoringSSL's build) is
-// checked before anything is fetched or built.
-func TestMonoBuildWithoutCmakeIsAClearError(t *testing.T) {
-	gcc := testenv.Tool(t, "gcc")
-	t.Setenv("PATH", t.TempDir()) // no cmake, no python3
-	b := &MonoBuild{Store: installerFor(t, t.TempDir()).Store, Target: "linux/amd64", CC: gcc}
-	_, err := b.Install(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "install it with 'apt-get install cmake'") || !badinput.Is(err) || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("got %v, want a one-line input error naming cmake", err)
-	}
-}

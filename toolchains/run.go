@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -57,4 +58,27 @@ func (r *runner) wait(cmd *exec.Cmd, prog string) error {
 		return fmt.Errorf("%s: %w", filepath.Base(prog), err)
 	}
 	return nil
+}
+
+// fixedEnv is the environment recipes build in, plus extra: the user's
+// CFLAGS, locale or time zone must not change what is built.
+func fixedEnv(extra ...string) []string {
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "LC_ALL=C", "TZ=UTC"}, extra...)
+}
+
+// openBuildLog creates the build log at path; output written to the
+// returned writer also goes to also (-v) when it is set.
+func openBuildLog(path string, also io.Writer) (io.Writer, func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeLog := func() { f.Close() }
+	if also != nil {
+		return io.MultiWriter(f, also), closeLog, nil
+	}
+	return f, closeLog, nil
 }

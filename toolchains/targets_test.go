@@ -4,9 +4,12 @@ import (
 	"debug/elf"
 	"os"
 	"os/exec"
+	"runtime"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/elfcheck"
 )
 
@@ -132,4 +135,66 @@ func runOn(t Target, bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(t.QEMU, append([]string{bin}, args...)...)
 	cmd.Env = t.EmulatorEnv(os.Environ())
 	return cmd
+}
+
+// TestResolve: the flag wins, then GOOS/GOARCH/GOARM, then the host; a
+// target mcc lacks is an input error listing the valid ones.
+func TestResolve(t *testing.T) {
+	host, err := Host()
+	if err != nil {
+		t.Skipf("this host is no target: %v", err)
+	}
+	if !host.Native() || host.GOARCH != runtime.GOARCH {
+		t.Fatalf("Host = %+v", host)
+	}
+	for _, tc := range []struct {
+		flag, goos, goarch, goarm string
+		want                      string // "" for an error
+	}{
+		{"", "", "", "", host.Name},
+		{"linux/arm64", "linux", "riscv64", "", "linux/arm64"},
+		{"linux/arm", "", "", "", "linux/arm/v7"},
+		{"", "linux", "arm", "", "linux/arm/v7"},
+		{"", "linux", "arm", "7,softfloat", "linux/arm/v7"},
+		{"", "", "s390x", "", "linux/s390x"},
+		{"", "linux", "", "", host.Name},
+		{"", "linux", "arm", "6", ""},
+		{"", "darwin", "arm64", "", ""},
+		{"windows/amd64", "", "", "", ""},
+	} {
+		t.Setenv("GOOS", tc.goos)
+		t.Setenv("GOARCH", tc.goarch)
+		t.Setenv("GOARM", tc.goarm)
+		got, err := Resolve(tc.flag)
+		if tc.want == "" {
+			if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), strings.Join(Names(), ", ")) {
+				t.Errorf("Resolve(%q) with %s/%s/%s = %v, %v; want an input error listing the targets", tc.flag, tc.goos, tc.goarch, tc.goarm, got.Name, err)
+			}
+			continue
+		}
+		if err != nil || got.Name != tc.want {
+			t.Errorf("Resolve(%q) with %s/%s/%s = %v, %v; want %s", tc.flag, tc.goos, tc.goarch, tc.goarm, got.Name, err, tc.want)
+		}
+	}
+}
+
+func TestNativeAndNames(t *testing.T) {
+	names := Names()
+	if !sort.StringsAreSorted(names) || len(names) != len(Targets()) {
+		t.Errorf("Names = %v", names)
+	}
+	native := 0
+	for _, tt := range Targets() {
+		if tt.Native() {
+			native++
+		}
+	}
+	if _, err := Host(); err == nil && native != 1 {
+		t.Errorf("%d targets run natively on this host, want 1", native)
+	}
+	// Targets is a copy: a caller cannot change the table.
+	Targets()[0].Name = "changed"
+	if Targets()[0].Name == "changed" {
+		t.Error("Targets shares the table")
+	}
 }
