@@ -1,6 +1,14 @@
-// Package progress draws progress for long steps (downloads, toolchain
+// Package progress shows progress for long steps (downloads, toolchain
 // builds) on a terminal, and nothing at all otherwise, so CI logs and --json
 // output stay clean.
+//
+// The drawing is github.com/schollz/progressbar/v3. This package remains
+// as the one place that decides whether anything is drawn (a Reporter that
+// is off writes nothing and starts no goroutine) and that fits the bar to
+// mcc's two uses: a step with a spinner and a running clock that ends in a
+// one-line verdict (Step), and go-getter's download tracker
+// (TrackProgress), so the fetch, toolchains and mkbundle packages never
+// see the library.
 package progress
 
 import (
@@ -8,6 +16,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // Reporter writes progress to a terminal; the zero value and a Reporter made
@@ -15,7 +25,7 @@ import (
 type Reporter struct {
 	w  io.Writer
 	on bool
-	mu sync.Mutex
+	mu sync.Mutex // one bar at a time on the one line
 }
 
 // New returns a Reporter that draws on w only if on is true.
@@ -23,80 +33,76 @@ func New(w io.Writer, on bool) *Reporter { return &Reporter{w: w, on: on} }
 
 func (r *Reporter) enabled() bool { return r != nil && r.on && r.w != nil }
 
-// Step shows msg with a running clock until the returned func is called.
+// writer serializes the bars' writes with the verdict lines.
+type writer struct{ r *Reporter }
+
+func (w writer) Write(p []byte) (int, error) {
+	w.r.mu.Lock()
+	defer w.r.mu.Unlock()
+	return w.r.w.Write(p)
+}
+
+// Step shows msg with a spinner and a running clock until the returned
+// func is called, then one line "msg ... done (1.2s)" or "... failed".
 func (r *Reporter) Step(msg string) (done func(err error)) {
 	if !r.enabled() {
 		return func(error) {}
 	}
 	start := time.Now()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			r.line(fmt.Sprintf("%s ... %ds", msg, int(time.Since(start).Seconds())))
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(writer{r}),
+		progressbar.OptionSetDescription(msg),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetSpinnerChangeInterval(time.Second),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionClearOnFinish())
 	return func(err error) {
-		close(stop)
-		wg.Wait()
+		bar.Finish() // clears the line and stops the spinner's ticker
 		verdict := "done"
 		if err != nil {
 			verdict = "failed"
 		}
-		r.line(fmt.Sprintf("%s ... %s (%.1fs)\n", msg, verdict, time.Since(start).Seconds()))
+		fmt.Fprintf(writer{r}, "%s ... %s (%.1fs)\n", msg, verdict, time.Since(start).Seconds())
 	}
 }
 
-func (r *Reporter) line(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(r.w, "\r\033[K%s", s)
-}
-
-// TrackProgress implements go-getter's ProgressTracker: it counts bytes as
-// they stream and redraws a byte counter at most ten times a second.
+// TrackProgress implements go-getter's ProgressTracker: a byte bar for the
+// download of src (a spinner with a byte count when total is unknown),
+// redrawn at most ten times a second and cleared when the stream closes.
 func (r *Reporter) TrackProgress(src string, current, total int64, stream io.ReadCloser) io.ReadCloser {
 	if !r.enabled() {
 		return stream
 	}
-	return &counter{ReadCloser: stream, r: r, src: src, n: current, total: total}
-}
-
-type counter struct {
-	io.ReadCloser
-	r        *Reporter
-	src      string
-	n, total int64
-	last     time.Time
-}
-
-func (c *counter) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	c.n += int64(n)
-	if time.Since(c.last) > 100*time.Millisecond || err != nil {
-		c.last = time.Now()
-		c.r.line(fmt.Sprintf("fetching %s: %s", c.src, size(c.n, c.total)))
+	max := total
+	if max <= 0 {
+		max = -1
 	}
+	bar := progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(writer{r}),
+		progressbar.OptionSetDescription("fetching "+src),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+	bar.Set64(current)
+	return &tracked{ReadCloser: stream, bar: bar}
+}
+
+type tracked struct {
+	io.ReadCloser
+	bar *progressbar.ProgressBar
+}
+
+func (t *tracked) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	t.bar.Add(n)
 	return n, err
 }
 
-func (c *counter) Close() error {
-	c.r.line("")
-	return c.ReadCloser.Close()
-}
-
-func size(n, total int64) string {
-	if total > 0 {
-		return fmt.Sprintf("%.1f/%.1f MB (%d%%)", float64(n)/1e6, float64(total)/1e6, n*100/total)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+func (t *tracked) Close() error {
+	t.bar.Finish()
+	t.bar.Clear()
+	return t.ReadCloser.Close()
 }

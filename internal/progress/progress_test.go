@@ -3,9 +3,11 @@ package progress
 import (
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // buffer is an io.Writer safe for the Step goroutine and the test.
@@ -47,24 +49,51 @@ func TestStep(t *testing.T) {
 		var out buffer
 		New(&out, true).Step("building musl")(tt.err)
 		got := out.String()
-		if !strings.HasPrefix(got, "\r\033[Kbuilding musl ... 0s") || !strings.Contains(got, tt.want) || !strings.HasSuffix(got, "s)\n") {
+		if !strings.Contains(got, "building musl  [0s]") || !strings.Contains(got, "\r"+tt.want) || !strings.HasSuffix(got, "s)\n") {
 			t.Errorf("err %v: drew %q, want the clock then %q", tt.err, got, tt.want)
 		}
 	}
 }
 
 func TestTrackProgress(t *testing.T) {
-	var out buffer
-	rc := New(&out, true).TrackProgress("musl.tar.gz", 0, 2_000_000, io.NopCloser(strings.NewReader(strings.Repeat("x", 1_000_000))))
-	if b, err := io.ReadAll(rc); err != nil || len(b) != 1_000_000 {
-		t.Fatalf("read %d bytes, %v: the counter must pass the stream through", len(b), err)
+	for _, tt := range []struct {
+		total int64
+		want  string
+	}{{2_000_000, `\rfetching musl\.tar\.gz +[1-9]\d% \|█+ +\| \(\d`}, {0, `\r[|/\\-] fetching musl\.tar\.gz \(`}} {
+		var out buffer
+		rc := New(&out, true).TrackProgress("musl.tar.gz", 0, tt.total, io.NopCloser(&slow{strings.NewReader(strings.Repeat("x", 1_000_000))}))
+		if n, err := readAll(rc); err != nil || n != 1_000_000 {
+			t.Fatalf("read %d bytes, %v: the tracker must pass the stream through", n, err)
+		}
+		rc.Close()
+		got := out.String()
+		if !regexp.MustCompile(tt.want).MatchString(got) || !strings.HasSuffix(got, "\r") {
+			t.Errorf("total %d: drew %q, want %q and a cleared line", tt.total, got, tt.want)
+		}
 	}
-	rc.Close()
-	got := out.String()
-	if !strings.Contains(got, "fetching musl.tar.gz: 1.0/2.0 MB (50%)") || !strings.HasSuffix(got, "\r\033[K") {
-		t.Errorf("drew %q", got)
-	}
-	if s := size(1_500_000, 0); s != "1.5 MB" {
-		t.Errorf("size without a total = %q", s)
+}
+
+// slow yields 100 kB every 30 ms, so the throttled bar draws between reads.
+type slow struct{ r io.Reader }
+
+func (s *slow) Read(p []byte) (int, error) {
+	time.Sleep(30 * time.Millisecond)
+	return s.r.Read(p[:min(len(p), 100_000)])
+}
+
+// readAll reads r in 100 kB chunks (io.ReadAll and io.Discard read 512
+// bytes or 8 kB at a time, which slow turns into seconds).
+func readAll(r io.Reader) (int, error) {
+	buf := make([]byte, 100_000)
+	total := 0
+	for {
+		n, err := r.Read(buf)
+		total += n
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
 	}
 }
