@@ -78,21 +78,12 @@ func ReadAssembly(data []byte) (a *Assembly, err error) {
 	if err := checkSections(f, len(data)); err != nil {
 		return nil, err
 	}
-	var dirs []pe.DataDirectory
-	switch oh := f.OptionalHeader.(type) {
-	case *pe.OptionalHeader32:
-		dirs = oh.DataDirectory[:oh.NumberOfRvaAndSizes]
-	case *pe.OptionalHeader64:
-		dirs = oh.DataDirectory[:oh.NumberOfRvaAndSizes]
-	default:
-		return nil, formatErr("corrupt", "is a corrupt PE file: no optional header")
-	}
-	const cliHeaderDir = 14
-	if len(dirs) <= cliHeaderDir || dirs[cliHeaderDir].VirtualAddress == 0 {
-		return nil, formatErr("native-pe", "is a native Windows executable, not a .NET assembly (no CLI header)")
+	cliDir, err := cliDirectory(f)
+	if err != nil {
+		return nil, err
 	}
 	img := &image{data: data, f: f}
-	cli, err := img.at(dirs[cliHeaderDir].VirtualAddress, 72)
+	cli, err := img.at(cliDir.VirtualAddress, 72)
 	if err != nil {
 		return nil, formatErr("corrupt", "corrupt CLI header: %v", err)
 	}
@@ -121,6 +112,25 @@ func ReadAssembly(data []byte) (a *Assembly, err error) {
 		return nil, formatErr("corrupt", "corrupt metadata tables: %v", err)
 	}
 	return a, nil
+}
+
+// cliDirectory is the data directory of the CLI header, which only .NET
+// assemblies have.
+func cliDirectory(f *pe.File) (pe.DataDirectory, error) {
+	var dirs []pe.DataDirectory
+	switch oh := f.OptionalHeader.(type) {
+	case *pe.OptionalHeader32:
+		dirs = oh.DataDirectory[:oh.NumberOfRvaAndSizes]
+	case *pe.OptionalHeader64:
+		dirs = oh.DataDirectory[:oh.NumberOfRvaAndSizes]
+	default:
+		return pe.DataDirectory{}, formatErr("corrupt", "is a corrupt PE file: no optional header")
+	}
+	const cliHeaderDir = 14
+	if len(dirs) <= cliHeaderDir || dirs[cliHeaderDir].VirtualAddress == 0 {
+		return pe.DataDirectory{}, formatErr("native-pe", "is a native Windows executable, not a .NET assembly (no CLI header)")
+	}
+	return dirs[cliHeaderDir], nil
 }
 
 // image maps RVAs to file bytes through the section table.

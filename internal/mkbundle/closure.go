@@ -28,66 +28,70 @@ type Member struct {
 // looked up in the app's directory first, then in libDirs. A missing one is
 // a bad-input error naming it and who references it.
 func Closure(app string, extras, libDirs []string) ([]*Member, error) {
-	appDir := filepath.Dir(app)
-	search := append([]string{appDir}, libDirs...)
-
-	byName := map[string]*Member{} // simple assembly name, lower-cased
-	var order []*Member
-	type pending struct {
-		ref  string
-		from string
-	}
-	var queue []pending
-
-	add := func(path string, wantExe bool) (*Member, error) {
-		m, err := load(path)
-		if err != nil {
-			return nil, err
-		}
-		if wantExe && !m.Assembly.IsExe {
-			return nil, badinput.Errorf("%s: is a library, not a program with an entry point: give the .exe first", path)
-		}
-		if err := supported(path, m.Assembly); err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(m.Assembly.Name)
-		if prev, ok := byName[key]; ok {
-			return prev, nil
-		}
-		byName[key] = m
-		order = append(order, m)
-		for _, r := range m.Assembly.References {
-			queue = append(queue, pending{r.Name, m.FileName})
-		}
-		return m, nil
-	}
-
-	if _, err := add(app, true); err != nil {
+	c := &closure{search: append([]string{filepath.Dir(app)}, libDirs...), byName: map[string]*Member{}}
+	if err := c.add(app, true); err != nil {
 		return nil, err
 	}
 	for _, e := range extras {
-		if _, err := add(e, false); err != nil {
+		if err := c.add(e, false); err != nil {
 			return nil, err
 		}
 	}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if _, ok := byName[strings.ToLower(p.ref)]; ok {
+	for len(c.queue) > 0 {
+		p := c.queue[0]
+		c.queue = c.queue[1:]
+		if _, ok := c.byName[strings.ToLower(p.ref)]; ok {
 			continue
 		}
-		path := find(p.ref, search)
+		path := find(p.ref, c.search)
 		if path == "" {
 			return nil, badinput.Errorf("assembly %s (referenced by %s) not found in %s: put it beside the app, pass it as an extra argument, or point --lib at its directory",
-				p.ref, p.from, strings.Join(search, ", "))
+				p.ref, p.from, strings.Join(c.search, ", "))
 		}
-		if _, err := add(path, false); err != nil {
+		if err := c.add(path, false); err != nil {
 			return nil, err
 		}
 	}
-	rest := order[1:]
+	rest := c.order[1:]
 	sort.Slice(rest, func(i, j int) bool { return rest[i].FileName < rest[j].FileName })
-	return order, nil
+	return c.order, nil
+}
+
+// closure is Closure's walk: the members found, and the references still
+// to look up.
+type closure struct {
+	search []string           // the app's directory, then the class libraries
+	byName map[string]*Member // by simple assembly name, lower-cased
+	order  []*Member          // in the order found
+	queue  []reference
+}
+
+// reference is an assembly reference still to look up.
+type reference struct{ ref, from string }
+
+// add reads the assembly at path and queues its references; wantExe says
+// it must be a program.
+func (c *closure) add(path string, wantExe bool) error {
+	m, err := load(path)
+	if err != nil {
+		return err
+	}
+	if wantExe && !m.Assembly.IsExe {
+		return badinput.Errorf("%s: is a library, not a program with an entry point: give the .exe first", path)
+	}
+	if err := supported(path, m.Assembly); err != nil {
+		return err
+	}
+	key := strings.ToLower(m.Assembly.Name)
+	if _, ok := c.byName[key]; ok {
+		return nil
+	}
+	c.byName[key] = m
+	c.order = append(c.order, m)
+	for _, r := range m.Assembly.References {
+		c.queue = append(c.queue, reference{r.Name, m.FileName})
+	}
+	return nil
 }
 
 func load(path string) (*Member, error) {

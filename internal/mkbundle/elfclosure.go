@@ -27,74 +27,92 @@ type SharedLibrary struct {
 // SONAME in roots (e.g. a runtime's dlopen targets) are looked up too and
 // included. The result is sorted by Path.
 func LibraryClosure(roots []string, dirs []string) ([]SharedLibrary, error) {
-	seen := map[string]SharedLibrary{}
-	var queue []string
-	need := func(name, from string) error {
-		if _, ok := seen[name]; ok {
-			return nil
-		}
-		var found string
-		if filepath.IsAbs(name) {
-			found = name
-		} else {
-			for _, d := range dirs {
-				p := filepath.Join(d, name)
-				if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-					found = p
-					break
-				}
-			}
-		}
-		if found == "" {
-			return fmt.Errorf("shared library %s (needed by %s) not found in %s", name, from, strings.Join(dirs, ", "))
-		}
-		src, err := filepath.EvalSymlinks(found)
-		if err != nil {
-			return err
-		}
-		seen[name] = SharedLibrary{Path: found, Source: src}
-		queue = append(queue, found)
-		return nil
-	}
+	c := &libClosure{dirs: dirs, seen: map[string]SharedLibrary{}}
 	for _, r := range roots {
 		if !filepath.IsAbs(r) {
-			if err := need(r, "the runtime"); err != nil {
+			if err := c.need(r, "the runtime"); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		queue = append(queue, r)
+		c.queue = append(c.queue, r)
 	}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		f, err := elf.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", p, err)
-		}
-		for _, prog := range f.Progs {
-			if prog.Type == elf.PT_INTERP {
-				b := make([]byte, prog.Filesz)
-				if _, err := prog.ReadAt(b, 0); err == nil {
-					if err := need(strings.TrimRight(string(b), "\x00"), p); err != nil {
-						f.Close()
-						return nil, err
-					}
-				}
-			}
-		}
-		libs, _ := f.ImportedLibraries()
-		f.Close()
-		for _, l := range libs {
-			if err := need(l, p); err != nil {
-				return nil, err
-			}
+	for len(c.queue) > 0 {
+		p := c.queue[0]
+		c.queue = c.queue[1:]
+		if err := c.readNeeds(p); err != nil {
+			return nil, err
 		}
 	}
-	out := make([]SharedLibrary, 0, len(seen))
-	for _, l := range seen {
+	out := make([]SharedLibrary, 0, len(c.seen))
+	for _, l := range c.seen {
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// libClosure is LibraryClosure's walk: the libraries found, by the name
+// they were needed as, and the files still to read.
+type libClosure struct {
+	dirs  []string
+	seen  map[string]SharedLibrary
+	queue []string
+}
+
+// need finds the library name (a path, or a SONAME looked up in c.dirs)
+// that from needs, and queues it to be read.
+func (c *libClosure) need(name, from string) error {
+	if _, ok := c.seen[name]; ok {
+		return nil
+	}
+	var found string
+	if filepath.IsAbs(name) {
+		found = name
+	} else {
+		for _, d := range c.dirs {
+			p := filepath.Join(d, name)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				found = p
+				break
+			}
+		}
+	}
+	if found == "" {
+		return fmt.Errorf("shared library %s (needed by %s) not found in %s", name, from, strings.Join(c.dirs, ", "))
+	}
+	src, err := filepath.EvalSymlinks(found)
+	if err != nil {
+		return err
+	}
+	c.seen[name] = SharedLibrary{Path: found, Source: src}
+	c.queue = append(c.queue, found)
+	return nil
+}
+
+// readNeeds reads the interpreter (PT_INTERP) and the libraries
+// (DT_NEEDED) the ELF file p needs.
+func (c *libClosure) readNeeds(p string) error {
+	f, err := elf.Open(p)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", p, err)
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			b := make([]byte, prog.Filesz)
+			if _, err := prog.ReadAt(b, 0); err == nil {
+				if err := c.need(strings.TrimRight(string(b), "\x00"), p); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	libs, _ := f.ImportedLibraries()
+	for _, l := range libs {
+		if err := c.need(l, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
