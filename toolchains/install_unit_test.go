@@ -70,11 +70,11 @@ func TestMissingCompilerIsInputError(t *testing.T) {
 // TestToolchainKeyInputs: the key changes with what changes the bytes (the
 // target's ABI flags, gcc's version) and with nothing else.
 func TestToolchainKeyInputs(t *testing.T) {
-	gcc, dir, _ := fakeHostGCC(t)
+	fake, dir, log := fakeHostGCC(t)
 	in := shortInstaller(t)
 	tgt := amd64(t)
 	k1, gcc, version, err := in.Key(tgt)
-	if err != nil || gcc != filepath.Join(dir, "x86_64-linux-gnu-gcc") || !strings.HasPrefix(version, "12.2.0 ") {
+	if err != nil || gcc != fake || !strings.HasPrefix(version, "12.2.0 ") {
 		t.Fatalf("Key = %q, %q, %q, %v", k1, gcc, version, err)
 	}
 	if k2, _, _, _ := shortInstaller(t).Key(tgt); k2 != k1 {
@@ -84,6 +84,10 @@ func TestToolchainKeyInputs(t *testing.T) {
 	flagged.CFlags = []string{"-mfoo"}
 	if k3, _, _, _ := in.Key(flagged); k3 == k1 {
 		t.Error("ABI flags do not change the key")
+	}
+	fakeTool(t, dir, log, "x86_64-linux-gnu-gcc", "echo 13.1.0") // an upgrade
+	if k4, _, _, _ := in.Key(tgt); k4 == k1 {
+		t.Error("another gcc version, same key")
 	}
 	if !strings.HasPrefix(k1, "musl-linux/amd64") && !strings.HasPrefix(k1, "musl-linux-amd64") {
 		t.Errorf("key %s does not name the target", k1)

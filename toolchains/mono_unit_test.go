@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/testenv"
 	monopatches "github.com/mcc-build/mcc/patches/mono"
 	"github.com/mcc-build/mcc/sysroots"
 )
@@ -293,23 +294,24 @@ func TestBuildBTLSCommands(t *testing.T) {
 	}
 }
 
-// TestMonoBuildWithFakeTools runs the whole runtime recipe with fake
-// tools and a fake Mono source: unpacking (one time stamp for every
-// file), kernel headers laid out as musl wants them, patches, configure,
-// BoringSSL, every directory's make in order, the link inputs kept in
-// link/, the runtime checked for the target's machine.
-func TestMonoBuildWithFakeTools(t *testing.T) {
+// monoFakes makes the Mono recipe's inputs for a -short run: fake tools
+// (the compiler's every output a tiny executable, as only the link's is
+// read), a Mono "source" whose configure logs the kernel headers and its
+// own time stamp, and a kernel headers .deb. It returns the source, the
+// .deb, the compiler, a libc.a and the tool log.
+func monoFakes(t *testing.T) (src, deb, cc, libc string, log toolLog) {
+	t.Helper()
 	dir := fakePath(t)
 	work := t.TempDir()
-	log := toolLog(filepath.Join(work, "log"))
+	log = toolLog(filepath.Join(work, "log"))
 	exe := filepath.Join(work, "mono.elf")
 	os.WriteFile(exe, tinyExecutable(elf.EM_X86_64), 0o755)
-	cc := fakeCompiler(t, dir, log, "musl-cc", exe) // every output an executable: only the link's is read
+	cc = fakeCompiler(t, dir, log, "musl-cc", exe)
 	fakeTool(t, dir, log, "patch", "cat > /dev/null")
 	fakeTool(t, dir, log, "make", "")
 	fakeTool(t, dir, log, "cmake", `[ "$1" = --build ] && cp `+filepath.Join(work, "empty.a")+" libmono-btls-static.a; exit 0")
 	os.WriteFile(filepath.Join(work, "empty.a"), arFile(), 0o644)
-	libc := filepath.Join(work, "libc.a")
+	libc = filepath.Join(work, "libc.a")
 	os.WriteFile(libc, arFile(), 0o644)
 	files := map[string]string{
 		"mono-6.8/configure": "#!/bin/sh\necho \"configure $*\" >> " + string(log) + "\n" +
@@ -319,8 +321,8 @@ func TestMonoBuildWithFakeTools(t *testing.T) {
 	for _, a := range monoArchives {
 		files["mono-6.8/"+a] = string(arFile())
 	}
-	src := tarGz(t, filepath.Join(work, "mono.tar.gz"), files)
-	deb := filepath.Join(work, "headers.deb")
+	src = tarGz(t, filepath.Join(work, "mono.tar.gz"), files)
+	deb = filepath.Join(work, "headers.deb")
 	data := tarGz(t, filepath.Join(work, "data.tar.gz"), map[string]string{
 		"./usr/x86_64-linux-gnu/include/asm/unistd.h":    "",
 		"./usr/x86_64-linux-gnu/include/linux/types.h":   "",
@@ -332,11 +334,21 @@ func TestMonoBuildWithFakeTools(t *testing.T) {
 	controlBytes, _ := os.ReadFile(control)
 	os.WriteFile(deb, arFile([2]string{"debian-binary", "2.0\n"}, [2]string{"control.tar.gz", string(controlBytes)}, [2]string{"data.tar.gz", string(dataBytes)}), 0o644)
 
+	return src, deb, cc, libc, log
+}
+
+// TestMonoBuildWithFakeTools runs the whole runtime recipe with fake
+// tools and a fake Mono source: unpacking (one time stamp for every
+// file), kernel headers laid out as musl wants them, patches, configure,
+// BoringSSL, every directory's make in order, the link inputs kept in
+// link/, the runtime checked for the target's machine.
+func TestMonoBuildWithFakeTools(t *testing.T) {
+	src, deb, cc, libc, log := monoFakes(t)
 	in := shortInstaller(t)
 	b := &MonoBuild{Store: in.Store, Target: "linux/amd64", CC: cc, LibC: libc}
 	entry := t.TempDir()
 	arch, _ := lookupMonoArch("linux/amd64")
-	if err := b.build(context.Background(), entry, arch, src, deb, filepath.Join(work, "build.log")); err != nil {
+	if err := b.build(context.Background(), entry, arch, src, deb, filepath.Join(t.TempDir(), "build.log")); err != nil {
 		t.Fatal(err)
 	}
 	runs := log.lines(t)
@@ -384,5 +396,60 @@ func TestMonoBuildWithFakeTools(t *testing.T) {
 	sort.Strings(names)
 	if strings.Join(names, " ") != "bin link mono-runtime.json" {
 		t.Errorf("entry holds %v, want bin, link and mono-runtime.json (no build tree)", names)
+	}
+}
+
+// TestAppRuntimeRelinksWithFakeLinker: with the toolchain and the base
+// runtime in the store, a per-app runtime is one table and one link: the
+// table serves the base's symbols plus the archive's and answers for its
+// library name, the archive is linked in the group, the result is cached;
+// an archive the link finds undefined symbols in is an input error naming
+// them.
+func TestAppRuntimeRelinksWithFakeLinker(t *testing.T) {
+	hostGCC := testenv.Tool(t, "gcc") // the natives: x86-64 objects, as linux/amd64's
+	_, dir, log := fakeHostGCC(t)
+	work := t.TempDir()
+	exe, table := filepath.Join(work, "mono.elf"), filepath.Join(work, "table.c")
+	os.WriteFile(exe, tinyExecutable(elf.EM_X86_64), 0o755)
+	cc := fakeTool(t, dir, log, "musl-cc", `case "$*" in *libneedy.a*) printf 'x.o: undefined reference to \140nowhere_defined\047\n'; exit 1;; esac
+for a; do case "$a" in *mcc-natives-table.c) cp "$a" `+table+`;; esac; done
+while [ $# -gt 0 ]; do [ "$1" = -o ] && cp `+exe+` "$2"; shift; done; exit 0`)
+	in := shortInstaller(t)
+	tgt := amd64(t)
+	tcKey := storedToolchain(t, in, tgt, cc)
+	b := &MonoBuild{Store: in.Store, Target: tgt.Name, CCIdentity: tcKey, LibC: filepath.Join(in.Store.Path(tcKey), "lib", "libc.a")}
+	baseKey := storedMonoRuntime(t, b, monoLinkSpec{Archives: []string{"libmini.a"}, Symbols: []string{"mono_main", "zz_last"}, Libraries: []string{"c"}})
+
+	if rt, err := AppRuntime(context.Background(), in, tgt, nil); err != nil || rt.Key != baseKey {
+		t.Fatalf("AppRuntime without natives = %+v, %v; want the base runtime", rt, err)
+	}
+	lib := staticLib(t, hostGCC, work, "tiny", tinyLibC)
+	rt, err := AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "libtiny.so", Archive: lib}})
+	if err != nil || !rt.Built || rt.Key == baseKey || rt.Runtime != filepath.Join(in.Store.Path(rt.Key), "bin", "mono") {
+		t.Fatalf("AppRuntime = %+v, %v", rt, err)
+	}
+	runs := log.lines(t)
+	link := runs[len(runs)-1]
+	if !strings.Contains(link, " -Wl,--start-group "+in.Store.Path(baseKey)+"/link/libmini.a "+lib+" -Wl,--end-group -lm -lpthread") {
+		t.Errorf("link: %s", link)
+	}
+	src, _ := os.ReadFile(table)
+	for _, want := range []string{`{"mono_main", (void *)mono_main}`, `{"tiny_mul", (void *)tiny_mul}`, "mcc_native_symbols_count = 4;", "\t\"c\",\n\t\"tiny\",\n\tNULL"} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("table lacks %q:\n%s", want, src)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(in.Store.Path(rt.Key), "work")); !os.IsNotExist(err) {
+		t.Errorf("relink left its work dir: %v", err)
+	}
+	again, err := AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "libtiny.so", Archive: lib}})
+	if err != nil || again.Built || again.Key != rt.Key {
+		t.Errorf("second AppRuntime = %+v, %v; want the stored one", again, err)
+	}
+
+	needy := staticLib(t, hostGCC, work, "needy", "extern int nowhere_defined(int);\nint needy(int x) { return nowhere_defined(x); }\n")
+	_, err = AppRuntime(context.Background(), in, tgt, []NativeLib{{Name: "needy", Archive: needy}})
+	if err == nil || !badinput.Is(err) || !strings.Contains(err.Error(), needy+" into the Mono runtime: undefined symbols nowhere_defined") {
+		t.Errorf("archive with an undefined symbol: %v", err)
 	}
 }
