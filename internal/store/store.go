@@ -149,6 +149,7 @@ func (s *Store) finish(ctx context.Context, tmp, path string, build BuildFunc, r
 	if replace {
 		return s.replace(tmp, path)
 	}
+	// A directory: renamed by hand, as atomicfile (renameio) writes files only.
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("moving entry into place: %w", err)
 	}
