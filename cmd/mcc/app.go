@@ -207,6 +207,14 @@ func printRows[T any](a *app, rows []T) error {
 	return a.result(nil, rows)
 }
 
+// trace is where -v shows the commands mcc runs: stderr, or nil.
+func (a *app) trace() io.Writer {
+	if a.verbose {
+		return a.stderr
+	}
+	return nil
+}
+
 // warn says on stderr what mcc skipped, unless --quiet.
 func (a *app) warn(msg string) {
 	if !a.quiet {

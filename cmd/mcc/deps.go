@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/mcc-build/mcc/internal/fetch"
 	"github.com/mcc-build/mcc/internal/mirror"
@@ -26,26 +24,6 @@ func (a *app) openStore() (*store.Store, error) {
 	return store.Open(dir)
 }
 
-// mirrorList is the local mirror, then --mirror (else $MCC_MIRROR).
-func (a *app) mirrorList() []string {
-	var list []string
-	if d := mirror.DefaultDir(); d != "" {
-		if _, err := os.Stat(d); err == nil {
-			list = append(list, d)
-		}
-	}
-	extra := a.mirrors
-	if len(extra) == 0 && os.Getenv("MCC_MIRROR") != "" {
-		extra = strings.Split(os.Getenv("MCC_MIRROR"), ",")
-	}
-	for _, m := range extra {
-		if m = strings.TrimSpace(m); m != "" {
-			list = append(list, m)
-		}
-	}
-	return list
-}
-
 func (a *app) isOffline() bool {
 	return a.offline || os.Getenv("MCC_OFFLINE") == "1"
 }
@@ -59,16 +37,7 @@ func (a *app) installer() (*toolchains.Installer, error) {
 		return nil, err
 	}
 	pr := a.progress()
-	var log io.Writer
-	if a.verbose {
-		log = a.stderr
-	}
-	return &toolchains.Installer{
-		Store:    s,
-		Fetcher:  a.newFetcher(s, pr),
-		Progress: pr,
-		Log:      log,
-	}, nil
+	return &toolchains.Installer{Store: s, Fetcher: a.newFetcher(s, pr), Progress: pr, Log: a.trace()}, nil
 }
 
 // fetcher is the one way every command gets pinned inputs: the store,
@@ -83,7 +52,7 @@ func (a *app) fetcher() (*fetch.Fetcher, error) {
 }
 
 func (a *app) newFetcher(s *store.Store, pr *progress.Reporter) *fetch.Fetcher {
-	return &fetch.Fetcher{Store: s, Mirrors: a.mirrorList(), Offline: a.isOffline(), Progress: pr}
+	return &fetch.Fetcher{Store: s, Mirrors: mirror.List(a.mirrors), Offline: a.isOffline(), Progress: pr}
 }
 
 // resolveTarget is --target, else GOOS/GOARCH/GOARM, else the host.

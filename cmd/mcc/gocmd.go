@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -48,61 +49,32 @@ func runGo(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	// Refuse contradicting flags before any toolchain work.
-	if _, _, err := gobuild.Command(gobuild.Options{Verb: args[0], Args: args[1:]}); err != nil {
+	o := gobuild.Options{Verb: args[0], Args: args[1:]}
+	if _, _, err := gobuild.Command(o); err != nil {
 		return err
 	}
 	t, tc, err := a.installToolchain(ctx)
 	if err != nil {
 		return err
 	}
-	o := gobuild.Options{
-		Verb: args[0], Args: args[1:], Env: os.Environ(), CC: tc.CC, GoEnv: t.GoEnv(),
-		Stdin: os.Stdin, Stdout: a.stdout, Stderr: a.stderr,
-	}
+	o.Env, o.CC, o.GoEnv, o.Trace = os.Environ(), tc.CC, t.GoEnv(), a.trace()
+	o.Stdin, o.Stdout, o.Stderr = os.Stdin, a.stdout, a.stderr
 	if a.json {
 		o.Stdout = a.stderr // stdout carries only the JSON result
 	}
 	if !t.Native() {
-		o.Exec = t.QEMU
-		o.Env = t.EmulatorEnv(o.Env) // go test/run pass it on to the emulated program
+		o.Exec, o.Env = t.QEMU, t.EmulatorEnv(o.Env) // go test/run pass it on to the emulated program
 	}
-	if a.verbose {
-		o.Trace = a.stderr
-	}
-	outs, err := gobuild.Run(ctx, o)
-	if err != nil {
-		if gf, ok := err.(*gobuild.GoFailed); ok {
-			return &exitError{code: exitFailed, err: fmt.Errorf("%v", gf)}
-		}
-		return err
-	}
-	return a.checkOutputs(outs, elfcheck.Want{Machine: t.Machine, Class: t.Class})
-}
-
-// checkOutputs proves each binary static and of the target, reporting all.
-func (a *app) checkOutputs(files []string, want elfcheck.Want) error {
-	var reports []*elfcheck.Report
-	var bad *elfcheck.Report
-	for _, f := range files {
-		r, err := elfcheck.Check(f, want)
-		if err != nil {
-			return fmt.Errorf("go wrote %s, which is not a program (a non-main package?): %w", f, err)
-		}
-		reports = append(reports, r)
-		if len(r.Problems) > 0 && bad == nil {
-			bad = r
-		}
+	reports, err := gobuild.Checked(ctx, o, elfcheck.Want{Machine: t.Machine, Class: t.Class}, func(r *elfcheck.Report) {
 		if a.verbose && !a.json {
 			fmt.Fprintln(a.stderr, r.Summary())
 		}
+	})
+	if err = a.result(err, map[string]any{"binaries": reports}); err != nil {
+		return err
 	}
-	if a.json {
-		if err := a.printJSON(map[string]any{"binaries": reports}); err != nil {
-			return err
-		}
-	}
-	if bad != nil {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%s", bad.Summary())}
+	if bad := elfcheck.Failing(reports); len(bad) > 0 {
+		return errors.New(bad[0].Summary())
 	}
 	return nil
 }

@@ -45,28 +45,12 @@ func runVerify(ctx context.Context, a *app, args []string) error {
 		}
 		want = elfcheck.Want{Machine: t.Machine, Class: t.Class}
 	}
-	var reports []*elfcheck.Report
-	failed := 0
-	for _, f := range fs.Args() {
-		r, err := elfcheck.Check(f, want)
-		if err != nil {
-			return err
-		}
-		reports = append(reports, r)
-		if len(r.Problems) > 0 {
-			failed++
-		}
-		if !a.json {
-			fmt.Fprintln(a.stdout, r.Summary())
-		}
+	reports, err := elfcheck.CheckAll(fs.Args(), want, func(r *elfcheck.Report) { a.line(r.Summary()) })
+	if err = a.result(err, map[string]any{"files": reports}); err != nil {
+		return err
 	}
-	if a.json {
-		if err := a.printJSON(map[string]any{"files": reports}); err != nil {
-			return err
-		}
-	}
-	if failed > 0 {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d files are not static executables of the target", failed, len(reports))}
+	if bad := elfcheck.Failing(reports); len(bad) > 0 {
+		return fmt.Errorf("%d of %d files are not static executables of the target", len(bad), len(reports))
 	}
 	return nil
 }

@@ -174,6 +174,32 @@ func Check(path string, want Want) (*Report, error) {
 	return r, nil
 }
 
+// CheckAll checks files in order, calling each with every report as it is
+// made. It stops at the first file it cannot read as ELF: the error is
+// that file's, and it is files[len(reports)].
+func CheckAll(files []string, want Want, each func(*Report)) (reports []*Report, err error) {
+	for _, f := range files {
+		r, err := Check(f, want)
+		if err != nil {
+			return reports, err
+		}
+		reports = append(reports, r)
+		each(r)
+	}
+	return reports, nil
+}
+
+// Failing lists the reports that found problems.
+func Failing(reports []*Report) []*Report {
+	var bad []*Report
+	for _, r := range reports {
+		if len(r.Problems) > 0 {
+			bad = append(bad, r)
+		}
+	}
+	return bad
+}
+
 // judge lists every way r falls short of want in r.Problems.
 func judge(r *Report, want Want) {
 	switch r.Kind {

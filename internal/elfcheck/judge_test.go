@@ -2,6 +2,8 @@ package elfcheck
 
 import (
 	"debug/elf"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,6 +67,49 @@ func TestJudge(t *testing.T) {
 		}
 		if strings.Contains(tt.wantOK, "not ok") == (len(r.Problems) == 0) {
 			t.Errorf("%s: problems %q disagree with the summary", tt.name, r.Problems)
+		}
+	}
+}
+
+// TestCheckAll reports each file as it goes, stops at the first that is
+// not ELF (files[len(reports)]), and Failing picks the ones with problems.
+func TestCheckAll(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"static":  tinyELF(elf.ET_EXEC, "", 0),
+		"dynamic": tinyELF(elf.ET_EXEC, "/lib/ld.so", 0),
+		"notes":   []byte("not a program"),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Join(dir, n))
+		}
+		return out
+	}
+	tests := []struct {
+		files   []string
+		reports int
+		failing int
+		errFile string
+	}{
+		{path("static", "dynamic"), 2, 1, ""},
+		{path("static", "notes", "dynamic"), 1, 0, "notes"},
+		{nil, 0, 0, ""},
+	}
+	for _, tt := range tests {
+		seen := 0
+		reports, err := CheckAll(tt.files, Want{}, func(*Report) { seen++ })
+		if len(reports) != tt.reports || seen != tt.reports || len(Failing(reports)) != tt.failing {
+			t.Errorf("%v: %d reports (each saw %d), %d failing; want %d, %d", tt.files, len(reports), seen, len(Failing(reports)), tt.reports, tt.failing)
+		}
+		if tt.errFile == "" && err != nil || tt.errFile != "" && (err == nil || filepath.Base(tt.files[len(reports)]) != tt.errFile || !strings.Contains(err.Error(), tt.errFile)) {
+			t.Errorf("%v: err = %v, want one naming %q", tt.files, err, tt.errFile)
 		}
 	}
 }

@@ -3,8 +3,10 @@ package gobuild
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/elfcheck"
 )
 
 func TestExecName(t *testing.T) {
@@ -333,5 +336,44 @@ func TestRun(t *testing.T) {
 		case err != nil || outs != nil:
 			t.Errorf("%q: %q, %v (stderr %s)", tt.args, outs, err, stderr.String())
 		}
+	}
+}
+
+// TestChecked builds the test module's command with the host's gcc as the
+// "musl" cc (the static link flags are the same) and checks it: static
+// and of this machine it passes; against another machine it is reported,
+// not an error.
+func TestChecked(t *testing.T) {
+	dir := module(t)
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	out := filepath.Join(t.TempDir(), "app")
+	o := Options{Verb: "build", Args: []string{"-o", out, "."}, Dir: dir, Env: goEnv(t), CC: "gcc", Stdout: io.Discard, Stderr: io.Discard}
+	tests := []struct {
+		want    elfcheck.Want
+		failing int
+	}{
+		{elfcheck.Want{}, 0},
+		{elfcheck.Want{Machine: elf.EM_AARCH64, Class: elf.ELFCLASS64}, 1},
+	}
+	for _, tt := range tests {
+		seen := 0
+		reports, err := Checked(context.Background(), o, tt.want, func(*elfcheck.Report) { seen++ })
+		if err != nil {
+			if strings.Contains(err.Error(), "cannot find -lc") {
+				t.Skip("no static libc for the host gcc")
+			}
+			t.Fatal(err)
+		}
+		if len(reports) != 1 || seen != 1 || reports[0].Path != out || len(elfcheck.Failing(reports)) != tt.failing {
+			t.Errorf("want %v: reports %+v (each saw %d), want %d failing", tt.want, reports, seen, tt.failing)
+		}
+	}
+	// go failing is Run's error, unchanged.
+	o.Args = []string{"-o", out, "./bad"}
+	var gf *GoFailed
+	if _, err := Checked(context.Background(), o, elfcheck.Want{}, func(*elfcheck.Report) {}); !errors.As(err, &gf) {
+		t.Errorf("bad package: err = %v, want GoFailed", err)
 	}
 }

@@ -36,6 +36,27 @@ func DefaultDir() string {
 	return filepath.Join(home, ".local", "share", "mcc", "mirror")
 }
 
+// List is where mcc looks for pinned files before their own locations, in
+// order: the local mirror (DefaultDir) if it exists, then the --mirror
+// flags, else $MCC_MIRROR (comma-separated).
+func List(flags []string) []string {
+	var list []string
+	if d := DefaultDir(); d != "" {
+		if _, err := os.Stat(d); err == nil {
+			list = append(list, d)
+		}
+	}
+	if len(flags) == 0 && os.Getenv("MCC_MIRROR") != "" {
+		flags = strings.Split(os.Getenv("MCC_MIRROR"), ",")
+	}
+	for _, m := range flags {
+		if m = strings.TrimSpace(m); m != "" {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
 // Added is one file put into the mirror.
 type Added struct {
 	File string `json:"file"`

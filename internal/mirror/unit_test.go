@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -221,6 +222,28 @@ func TestDefaultDir(t *testing.T) {
 		t.Setenv("HOME", tt.home)
 		if got := DefaultDir(); got != tt.want {
 			t.Errorf("%+v: DefaultDir() = %q", tt, got)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	local := t.TempDir()
+	tests := []struct {
+		localDir, env string
+		flags         []string
+		want          []string
+	}{
+		{local, "", nil, []string{local}},
+		{local, "", []string{"http://a", " ", "file:///b "}, []string{local, "http://a", "file:///b"}},
+		{local, "http://e1, http://e2", nil, []string{local, "http://e1", "http://e2"}},
+		{local, "http://env", []string{"http://flag"}, []string{local, "http://flag"}}, // --mirror wins over $MCC_MIRROR
+		{filepath.Join(local, "absent"), "", []string{"http://a"}, []string{"http://a"}},
+	}
+	for _, tt := range tests {
+		t.Setenv("MCC_MIRROR_DIR", tt.localDir)
+		t.Setenv("MCC_MIRROR", tt.env)
+		if got := List(tt.flags); !slices.Equal(got, tt.want) {
+			t.Errorf("%+v: List = %q", tt, got)
 		}
 	}
 }
