@@ -55,7 +55,8 @@ func assertTmpEmpty(t *testing.T, s *Store) {
 
 // TestEntryRebuildsDamaged damages an entry as a user or a failing disk
 // would; the next Entry must notice before use and rebuild it, leaving a
-// good entry, an untouched neighbour and an empty tmp dir.
+// good entry, an untouched neighbour and an empty tmp dir. It is long
+// because it is one table: a row per kind of damage.
 func TestEntryRebuildsDamaged(t *testing.T) {
 	tests := []struct {
 		name    string
