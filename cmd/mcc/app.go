@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,16 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
-
-	"github.com/mcc-build/mcc/internal/badinput"
-)
-
-// Exit codes of the command contract.
-const (
-	exitOK     = 0
-	exitFailed = 1
-	exitUsage  = 2
 )
 
 // app holds the global flags and the output streams; every command gets it.
@@ -123,110 +112,6 @@ func (a *app) usage(fs *pflag.FlagSet, w io.Writer) {
 		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, globalUsage, b.String(), fs.FlagUsages())
-}
-
-// finish turns a command's error into the one-line message and exit code.
-func (a *app) finish(err error) int {
-	var ee *exitError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ee) && ee.err == nil:
-		return ee.code
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(a.stderr, "mcc: interrupted")
-		return exitFailed
-	}
-	fmt.Fprintf(a.stderr, "mcc: %s\n", message(err))
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	if badinput.Is(err) {
-		return exitUsage
-	}
-	return exitFailed
-}
-
-// exitError carries an exit code; with a nil err the command already said why.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
-
-// usagef is a bad-usage error (exit 2).
-func usagef(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
-}
-
-// message is err as the one line after "mcc: ". Messages that name their
-// command ("mcc image: ...", "mcc env takes no arguments") lose their own
-// "mcc", so every error carries the prefix once.
-func message(err error) string {
-	m := badinput.OneLine(err.Error())
-	m = strings.TrimPrefix(m, "mcc: ")
-	return strings.TrimPrefix(m, "mcc ")
-}
-
-// progressOn says whether long steps may draw progress on stderr.
-func (a *app) progressOn() bool {
-	if a.json || a.quiet || os.Getenv("CI") != "" {
-		return false
-	}
-	f, ok := a.stderr.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// line prints v (a Stringer, most often) on a line of stdout, unless --json.
-func (a *app) line(v any) {
-	if !a.json {
-		fmt.Fprintln(a.stdout, v)
-	}
-}
-
-// result ends a command: its error if it failed, else v as JSON (--json).
-func (a *app) result(err error, v any) error {
-	if err != nil || !a.json {
-		return err
-	}
-	return a.printJSON(v)
-}
-
-// printRows prints rows a line each, or as one JSON array with --json.
-func printRows[T any](a *app, rows []T) error {
-	for _, r := range rows {
-		a.line(r)
-	}
-	return a.result(nil, rows)
-}
-
-// trace is where -v shows the commands mcc runs: stderr, or nil.
-func (a *app) trace() io.Writer {
-	if a.verbose {
-		return a.stderr
-	}
-	return nil
-}
-
-// warn says on stderr what mcc skipped, unless --quiet.
-func (a *app) warn(msg string) {
-	if !a.quiet {
-		fmt.Fprintf(a.stderr, "mcc: %s\n", msg)
-	}
-}
-
-// printJSON writes v as indented JSON on stdout.
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // newFlags makes a command's flag set; parse prints its help.

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"strings"
-
-	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -30,13 +27,4 @@ func runVersion(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "mcc %s (%s)\n", v, goVer)
 	return nil
-}
-
-// noArgs refuses stray arguments to a command that takes none: a typo like
-// 'mcc env arm64' must not silently do the default.
-func noArgs(fs *pflag.FlagSet) error {
-	if fs.NArg() == 0 {
-		return nil
-	}
-	return usagef("%s takes no arguments, got %q (see %s --help)", fs.Name(), strings.Join(fs.Args(), " "), fs.Name())
 }
