@@ -59,6 +59,14 @@ func TestEnvErrors(t *testing.T) {
 	if _, err := e.WriteImage(context.Background(), mkbundle.ImageRequest{Bundle: "app"}); !errors.Is(err, noStore) {
 		t.Errorf("WriteImage: %v, want the fetcher's error", err)
 	}
+	// A target Target did not give is looked up by name.
+	fresh := &Env{Installer: e.Installer}
+	if _, err := fresh.Runtime(context.Background(), mkbundle.Target{Name: "linux/arm64"}, nil); !errors.Is(err, noStore) {
+		t.Errorf("Runtime without Target: %v, want the installer's error", err)
+	}
+	if _, err := fresh.Runtime(context.Background(), mkbundle.Target{Name: "linux/z80"}, nil); err == nil || errors.Is(err, noStore) {
+		t.Errorf("Runtime for an unknown target: %v, want the lookup's error", err)
+	}
 	e.ResolveTarget = func() (toolchains.Target, error) { return toolchains.Target{}, noStore }
 	if _, err := e.Target(); !errors.Is(err, noStore) {
 		t.Errorf("Target: %v, want ResolveTarget's error", err)
