@@ -2,6 +2,12 @@
 // closure of assemblies a program references by reading their metadata,
 // and appends them, with a machine.config and a dllmap config, to a Mono
 // runtime in the format Mono's main.c probes for (mkbundle --simple).
+//
+// Make is 'mcc mkbundle' whole: it checks a Job, plans the native
+// libraries the assemblies P/Invoke, gets the runtime and writes the
+// bundle and its image's contents. What lives elsewhere in mcc (the
+// target, the toolchain store's runtimes, internal/image) comes through
+// Env, which mccenv implements.
 package mkbundle
 
 import (
