@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -431,6 +432,8 @@ func caRootsUse(ca *caRoots) pinUse {
 	return u
 }
 
+// buildOne makes the image of one binary: the base tree plus the binary,
+// its SBOM and (for Mono bundles) Mono's trust store, in one layer.
 func buildOne(o Options, bin Binary, base tree, pins []pinUse, tr *trust) (*Platform, error) {
 	plat, err := checkBinary(bin, o.AllowDynamic)
 	if err != nil {
@@ -462,54 +465,74 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse, tr *trust) (*Plat
 	if err != nil {
 		return nil, err
 	}
-
-	t := make(tree, len(base)+2)
-	for k, v := range base {
-		t[k] = v
-	}
-	if err := t.add(Entry{Path: inImage, Mode: 0o755, Data: data}); err != nil {
-		return nil, badinput.Wrap(err)
-	}
-	if err := t.add(Entry{Path: SBOMPath, Mode: 0o644, Data: sbom}); err != nil {
-		return nil, badinput.Wrap(err)
-	}
-	if IsMonoBundle(data) {
-		for _, e := range tr.mono {
-			if err := t.add(e); err != nil {
-				return nil, badinput.Wrap(err)
-			}
-		}
+	t, err := binaryTree(base, inImage, data, sbom, tr)
+	if err != nil {
+		return nil, err
 	}
 	l, err := newLayer(t, o.Created)
 	if err != nil {
 		return nil, fmt.Errorf("building the layer for %s: %w", bin.Path, err)
 	}
+	cfg := imageConfig(o, inImage, imageLabels(o, name, info, pins, tr), tr)
+	img, err := scratchImage(l, plat, cfg, o.Created, name)
+	if err != nil {
+		return nil, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("computing the image digest: %w", err)
+	}
+	return &Platform{Platform: plat, Image: img, Digest: d, SBOM: sbom, Binary: hex.EncodeToString(binSum[:])}, nil
+}
 
+// binaryTree is base plus the binary at inImage, its SBOM and, when the
+// binary is a Mono bundle, Mono's trust store.
+func binaryTree(base tree, inImage string, data, sbom []byte, tr *trust) (tree, error) {
+	t := make(tree, len(base)+2)
+	for k, v := range base {
+		t[k] = v
+	}
+	es := []Entry{{Path: inImage, Mode: 0o755, Data: data}, {Path: SBOMPath, Mode: 0o644, Data: sbom}}
+	if IsMonoBundle(data) {
+		es = append(es, tr.mono...)
+	}
+	for _, e := range es {
+		if err := t.add(e); err != nil {
+			return nil, badinput.Wrap(err)
+		}
+	}
+	return t, nil
+}
+
+// imageLabels are the OCI labels mcc sets, the pins' and --ca-file's, then
+// the caller's, which win.
+func imageLabels(o Options, name string, info binaryInfo, pins []pinUse, tr *trust) map[string]string {
 	labels := map[string]string{
 		"org.opencontainers.image.created": o.Created.Format(time.RFC3339),
 		"org.opencontainers.image.title":   name,
 	}
-	if info.Revision != "" {
-		labels["org.opencontainers.image.revision"] = info.Revision
-	}
-	if info.Source != "" {
-		labels["org.opencontainers.image.source"] = info.Source
-	}
-	if info.Version != "" {
-		labels["org.opencontainers.image.version"] = info.Version
-	}
-	for _, p := range pins {
-		for k, v := range p.Labels {
+	for k, v := range map[string]string{
+		"org.opencontainers.image.revision": info.Revision,
+		"org.opencontainers.image.source":   info.Source,
+		"org.opencontainers.image.version":  info.Version,
+	} {
+		if v != "" {
 			labels[k] = v
 		}
+	}
+	for _, p := range pins {
+		maps.Copy(labels, p.Labels)
 	}
 	if len(tr.files) > 0 {
 		labels["mcc.ca-files"] = caFilesLabel(tr.files)
 	}
-	for k, v := range o.Labels {
-		labels[k] = v
-	}
+	maps.Copy(labels, o.Labels)
+	return labels
+}
 
+// imageConfig is the run configuration: user, entrypoint (default: the
+// binary), PATH, SSL_CERT_FILE when there are certificates, and o.Env.
+func imageConfig(o Options, inImage string, labels map[string]string, tr *trust) v1.Config {
 	entry := o.Entrypoint
 	if len(entry) == 0 {
 		entry = []string{inImage}
@@ -519,14 +542,25 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse, tr *trust) (*Plat
 		env = append(env, "SSL_CERT_FILE="+CACertsFile)
 	}
 	env = append(env, o.Env...)
+	return v1.Config{
+		User:       o.User,
+		Entrypoint: entry,
+		Cmd:        o.Cmd,
+		Env:        env,
+		WorkingDir: "/",
+		Labels:     labels,
+	}
+}
 
+// scratchImage is an OCI image of the one layer l with config cfg.
+func scratchImage(l v1.Layer, plat v1.Platform, cfg v1.Config, created time.Time, name string) (v1.Image, error) {
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	img, err = mutate.Append(img, mutate.Addendum{
+	img, err := mutate.Append(img, mutate.Addendum{
 		Layer:     l,
 		MediaType: types.OCILayer,
 		History: v1.History{
-			Created:   v1.Time{Time: o.Created},
+			Created:   v1.Time{Time: created},
 			CreatedBy: "mcc image " + name,
 			Comment:   "FROM scratch",
 		},
@@ -540,25 +574,13 @@ func buildOne(o Options, bin Binary, base tree, pins []pinUse, tr *trust) (*Plat
 	}
 	cf = cf.DeepCopy()
 	cf.Architecture, cf.OS, cf.Variant = plat.Architecture, plat.OS, plat.Variant
-	cf.Created = v1.Time{Time: o.Created}
-	cf.Config = v1.Config{
-		User:       o.User,
-		Entrypoint: entry,
-		Cmd:        o.Cmd,
-		Env:        env,
-		WorkingDir: "/",
-		Labels:     labels,
-	}
+	cf.Created = v1.Time{Time: created}
+	cf.Config = cfg
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		return nil, fmt.Errorf("writing the image config: %w", err)
 	}
-	img = plainImage{img}
-	d, err := img.Digest()
-	if err != nil {
-		return nil, fmt.Errorf("computing the image digest: %w", err)
-	}
-	return &Platform{Platform: plat, Image: img, Digest: d, SBOM: sbom, Binary: hex.EncodeToString(binSum[:])}, nil
+	return plainImage{img}, nil
 }
 
 // plainImage hides the artifactType that go-containerregistry would copy

@@ -119,6 +119,14 @@ func TestBuildImageShape(t *testing.T) {
 	if err := validate.Image(img); err != nil {
 		t.Fatalf("go-containerregistry's validate: %v", err)
 	}
+	checkShapeConfig(t, img, created)
+	checkShapeLayer(t, img, created)
+	checkShapeSBOM(t, b.Platforms[0].SBOM)
+}
+
+// checkShapeConfig checks TestBuildImageShape's image config.
+func checkShapeConfig(t *testing.T, img v1.Image, created time.Time) {
+	t.Helper()
 	cf, _ := img.ConfigFile()
 	if cf.Architecture != "arm64" || cf.OS != "linux" {
 		t.Errorf("platform %s/%s, want linux/arm64 from the ELF machine", cf.OS, cf.Architecture)
@@ -138,6 +146,11 @@ func TestBuildImageShape(t *testing.T) {
 	if strings.Join(cf.Config.Env, " ") != "PATH=/app:/usr/local/bin:/usr/bin:/bin A=B" {
 		t.Errorf("env %v", cf.Config.Env)
 	}
+}
+
+// checkShapeLayer checks TestBuildImageShape's manifest and layer.
+func checkShapeLayer(t *testing.T, img v1.Image, created time.Time) {
+	t.Helper()
 	m, _ := img.Manifest()
 	if m.MediaType != "application/vnd.oci.image.manifest.v1+json" || m.Config.MediaType != "application/vnd.oci.image.config.v1+json" || len(m.Layers) != 1 {
 		t.Errorf("manifest %+v: want OCI media types and one layer", m)
@@ -167,9 +180,14 @@ func TestBuildImageShape(t *testing.T) {
 			t.Errorf("layer lacks %s", n)
 		}
 	}
-	// The SBOM names the toolchain and the Go that built the binary.
+}
+
+// checkShapeSBOM checks that the SBOM names the toolchain and the Go that
+// built the binary.
+func checkShapeSBOM(t *testing.T, sbom []byte) {
+	t.Helper()
 	var doc spdxDoc
-	if err := json.Unmarshal(b.Platforms[0].SBOM, &doc); err != nil {
+	if err := json.Unmarshal(sbom, &doc); err != nil {
 		t.Fatal(err)
 	}
 	var pkgs []string

@@ -207,26 +207,31 @@ func TestSkopeoAcceptsArchiveLayoutAndIndex(t *testing.T) {
 		name string
 		b    *Built
 	}{{"image", single}, {"index", multi}} {
-		t.Run(c.name, func(t *testing.T) {
-			lay := filepath.Join(dir, "layout-"+c.name)
-			if err := writeLayout(lay, c.b, "hello:1"); err != nil {
-				t.Fatal(err)
-			}
-			want, _ := c.b.Digest()
-			raw := skopeoRaw(t, "oci:"+lay+":1")
-			if got := fmt.Sprintf("sha256:%x", sha256.Sum256(raw)); got != want.String() {
-				t.Fatalf("skopeo reads digest %s from the layout, mcc wrote %s", got, want)
-			}
-			run(t, tool(t, "skopeo"), "inspect", "oci:"+lay+":1") // the full inspect parses the config too
-			// Copying keeps the digest (skopeo 1.9.3 rewrites indexes that
-			// carry artifactType, which mcc leaves out).
-			cp := filepath.Join(dir, "copy-"+c.name)
-			run(t, tool(t, "skopeo"), "copy", "--all", "--preserve-digests", "oci:"+lay+":1", "oci:"+cp+":1")
-			raw = skopeoRaw(t, "oci:"+cp+":1")
-			if got := fmt.Sprintf("sha256:%x", sha256.Sum256(raw)); got != want.String() {
-				t.Fatalf("skopeo copy changed the digest: %s, want %s", got, want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkSkopeoLayout(t, dir, c.name, c.b) })
+	}
+}
+
+// checkSkopeoLayout writes b as a layout that skopeo must read and copy
+// with the digest mcc computed.
+func checkSkopeoLayout(t *testing.T, dir, name string, b *Built) {
+	t.Helper()
+	lay := filepath.Join(dir, "layout-"+name)
+	if err := writeLayout(lay, b, "hello:1"); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := b.Digest()
+	raw := skopeoRaw(t, "oci:"+lay+":1")
+	if got := fmt.Sprintf("sha256:%x", sha256.Sum256(raw)); got != want.String() {
+		t.Fatalf("skopeo reads digest %s from the layout, mcc wrote %s", got, want)
+	}
+	run(t, tool(t, "skopeo"), "inspect", "oci:"+lay+":1") // the full inspect parses the config too
+	// Copying keeps the digest (skopeo 1.9.3 rewrites indexes that
+	// carry artifactType, which mcc leaves out).
+	cp := filepath.Join(dir, "copy-"+name)
+	run(t, tool(t, "skopeo"), "copy", "--all", "--preserve-digests", "oci:"+lay+":1", "oci:"+cp+":1")
+	raw = skopeoRaw(t, "oci:"+cp+":1")
+	if got := fmt.Sprintf("sha256:%x", sha256.Sum256(raw)); got != want.String() {
+		t.Fatalf("skopeo copy changed the digest: %s, want %s", got, want)
 	}
 }
 

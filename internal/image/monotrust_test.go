@@ -21,6 +21,8 @@ import (
 	"github.com/mcc-build/mcc/internal/image/imagetest"
 )
 
+// TestReadCAFiles is long for its table: a row per kind of --ca-file,
+// good and bad, on real files.
 func TestReadCAFiles(t *testing.T) {
 	dir := t.TempDir()
 	ca1, ca2 := imagetest.NewCA(t, "Corp Root"), imagetest.NewCA(t, "Corp Root 2")

@@ -95,83 +95,106 @@ func noAssertion(s string) string {
 func buildSBOM(in sbomInput) ([]byte, error) {
 	imageID := "SPDXRef-Image"
 	binID := spdxID("File", in.Name)
-	doc := spdxDoc{
+	s := &sbom{doc: spdxDoc{
 		SPDXVersion:       "SPDX-2.3",
 		DataLicense:       "CC0-1.0",
 		SPDXID:            "SPDXRef-DOCUMENT",
 		Name:              in.Name + " " + platformString(in.Platform),
 		CreationInfo:      spdxCreation{Created: in.Created.UTC().Format(time.RFC3339), Creators: []string{"Tool: mcc"}},
 		DocumentDescribes: []string{imageID},
-	}
-	pkg := func(p spdxPackage) {
-		p.DownloadLocation = noAssertion(p.DownloadLocation)
-		p.LicenseConcluded = noAssertion(p.LicenseConcluded)
-		p.LicenseDeclared = noAssertion(p.LicenseDeclared)
-		p.CopyrightText = noAssertion(p.CopyrightText)
-		doc.Packages = append(doc.Packages, p)
-	}
-	rel := func(a, typ, b string) {
-		doc.Relationships = append(doc.Relationships, spdxRelationship{a, typ, b})
-	}
-	rel("SPDXRef-DOCUMENT", "DESCRIBES", imageID)
-	pkg(spdxPackage{
+	}}
+	s.rel("SPDXRef-DOCUMENT", "DESCRIBES", imageID)
+	s.pkg(spdxPackage{
 		SPDXID: imageID, Name: in.Name, PrimaryPurpose: "CONTAINER",
 		Comment: "FROM scratch OCI image for " + platformString(in.Platform) + " built by mcc",
 	})
+	s.pkg(binaryPackage(in, binID))
+	s.rel(imageID, "CONTAINS", binID)
+	if in.Info.Go != nil {
+		s.addGo(in.Info.Go, binID)
+	}
+	s.addToolchain(in.Toolchain, binID)
+	s.addPins(in.Pins, imageID)
+	s.addCAFiles(in.CAFiles, imageID)
+	return s.encode()
+}
 
+// sbom is an SPDX document being filled, package by package.
+type sbom struct{ doc spdxDoc }
+
+// pkg adds a package; the fields SPDX requires and mcc cannot know say so.
+func (s *sbom) pkg(p spdxPackage) {
+	p.DownloadLocation = noAssertion(p.DownloadLocation)
+	p.LicenseConcluded = noAssertion(p.LicenseConcluded)
+	p.LicenseDeclared = noAssertion(p.LicenseDeclared)
+	p.CopyrightText = noAssertion(p.CopyrightText)
+	s.doc.Packages = append(s.doc.Packages, p)
+}
+
+func (s *sbom) rel(a, typ, b string) {
+	s.doc.Relationships = append(s.doc.Relationships, spdxRelationship{a, typ, b})
+}
+
+// binaryPackage is the executable, with what its Go build info says of it.
+func binaryPackage(in sbomInput, binID string) spdxPackage {
 	bin := spdxPackage{
 		SPDXID: binID, Name: in.Name, PrimaryPurpose: "APPLICATION",
 		Checksums: []spdxChecksum{{"SHA256", in.BinarySHA}},
 		Comment:   "installed at " + in.InImage,
 	}
 	gi := in.Info.Go
-	if gi != nil {
-		bin.VersionInfo = in.Info.Version
-		if in.Info.Source != "" {
-			bin.DownloadLocation = "git+" + in.Info.Source
-			if in.Info.Revision != "" {
-				bin.DownloadLocation += "@" + in.Info.Revision
-			}
-		}
-		var settings []string
-		for _, s := range gi.Settings {
-			settings = append(settings, s.Key+"="+s.Value)
-		}
-		bin.Comment += "; Go build settings: " + strings.Join(settings, " ")
-		if gi.Main.Path != "" {
-			bin.ExternalRefs = []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(gi.Main.Path, gi.Main.Version)}}
+	if gi == nil {
+		return bin
+	}
+	bin.VersionInfo = in.Info.Version
+	if in.Info.Source != "" {
+		bin.DownloadLocation = "git+" + in.Info.Source
+		if in.Info.Revision != "" {
+			bin.DownloadLocation += "@" + in.Info.Revision
 		}
 	}
-	pkg(bin)
-	rel(imageID, "CONTAINS", binID)
+	var settings []string
+	for _, s := range gi.Settings {
+		settings = append(settings, s.Key+"="+s.Value)
+	}
+	bin.Comment += "; Go build settings: " + strings.Join(settings, " ")
+	if gi.Main.Path != "" {
+		bin.ExternalRefs = []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(gi.Main.Path, gi.Main.Version)}}
+	}
+	return bin
+}
 
-	if gi != nil {
-		goID := spdxID("Toolchain", "go")
-		pkg(spdxPackage{
-			SPDXID: goID, Name: "go", VersionInfo: gi.GoVersion, PrimaryPurpose: "APPLICATION",
-			LicenseDeclared: "BSD-3-Clause",
-			ExternalRefs:    []spdxRef{{"PACKAGE-MANAGER", "purl", "pkg:golang/stdlib@" + gi.GoVersion}},
-		})
-		rel(goID, "BUILD_TOOL_OF", binID)
-		deps := append([]*debug.Module(nil), gi.Deps...)
-		sort.Slice(deps, func(i, j int) bool { return deps[i].Path < deps[j].Path })
-		for _, m := range deps {
-			if m.Replace != nil {
-				m = m.Replace
-			}
-			id := spdxID("Module", m.Path+"-"+m.Version)
-			p := spdxPackage{
-				SPDXID: id, Name: m.Path, VersionInfo: m.Version, PrimaryPurpose: "LIBRARY",
-				ExternalRefs: []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(m.Path, m.Version)}},
-			}
-			if m.Sum != "" {
-				p.Comment = "go.sum " + m.Sum
-			}
-			pkg(p)
-			rel(binID, "DEPENDS_ON", id)
+// addGo adds the Go toolchain that built binID and the modules it links.
+func (s *sbom) addGo(gi *debug.BuildInfo, binID string) {
+	goID := spdxID("Toolchain", "go")
+	s.pkg(spdxPackage{
+		SPDXID: goID, Name: "go", VersionInfo: gi.GoVersion, PrimaryPurpose: "APPLICATION",
+		LicenseDeclared: "BSD-3-Clause",
+		ExternalRefs:    []spdxRef{{"PACKAGE-MANAGER", "purl", "pkg:golang/stdlib@" + gi.GoVersion}},
+	})
+	s.rel(goID, "BUILD_TOOL_OF", binID)
+	deps := append([]*debug.Module(nil), gi.Deps...)
+	sort.Slice(deps, func(i, j int) bool { return deps[i].Path < deps[j].Path })
+	for _, m := range deps {
+		if m.Replace != nil {
+			m = m.Replace
 		}
+		id := spdxID("Module", m.Path+"-"+m.Version)
+		p := spdxPackage{
+			SPDXID: id, Name: m.Path, VersionInfo: m.Version, PrimaryPurpose: "LIBRARY",
+			ExternalRefs: []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(m.Path, m.Version)}},
+		}
+		if m.Sum != "" {
+			p.Comment = "go.sum " + m.Sum
+		}
+		s.pkg(p)
+		s.rel(binID, "DEPENDS_ON", id)
 	}
-	for _, c := range in.Toolchain {
+}
+
+// addToolchain adds the C toolchain components that built binID.
+func (s *sbom) addToolchain(comps []Component, binID string) {
+	for _, c := range comps {
 		id := spdxID("Toolchain", c.Name+"-"+c.Version)
 		p := spdxPackage{SPDXID: id, Name: c.Name, VersionInfo: c.Version, PrimaryPurpose: "SOURCE"}
 		if c.SHA256 != "" {
@@ -180,43 +203,54 @@ func buildSBOM(in sbomInput) ([]byte, error) {
 		if c.PURL != "" {
 			p.ExternalRefs = []spdxRef{{"PACKAGE-MANAGER", "purl", c.PURL}}
 		}
-		pkg(p)
-		rel(id, "BUILD_TOOL_OF", binID)
+		s.pkg(p)
+		s.rel(id, "BUILD_TOOL_OF", binID)
 	}
-	for _, u := range in.Pins {
+}
+
+// addPins adds the pinned module zips the image has files from.
+func (s *sbom) addPins(pins []pinUse, imageID string) {
+	for _, u := range pins {
 		mod, ver := pinModule(u.Pin)
 		id := spdxID("Pin", u.Pin.Name)
-		pkg(spdxPackage{
+		s.pkg(spdxPackage{
 			SPDXID: id, Name: mod, VersionInfo: ver, PrimaryPurpose: "LIBRARY",
 			LicenseDeclared: "BSD-3-Clause",
 			Checksums:       []spdxChecksum{{"SHA256", u.Pin.SHA256}},
 			Comment:         "pin " + u.Pin.Name + " (" + u.Pin.Version + "), the module zip " + u.Pin.File + " (go.sum " + u.Pin.H1 + "): " + u.Holds,
 			ExternalRefs:    []spdxRef{{"PACKAGE-MANAGER", "purl", purlGo(mod, ver)}},
 		})
-		rel(imageID, "CONTAINS", id)
+		s.rel(imageID, "CONTAINS", id)
 	}
-	for _, f := range in.CAFiles {
+}
+
+// addCAFiles adds the --ca-file certificates the image trusts.
+func (s *sbom) addCAFiles(files []CAFile, imageID string) {
+	for _, f := range files {
 		id := spdxID("CAFile", f.Name+"-"+f.SHA256[:16])
-		pkg(spdxPackage{
+		s.pkg(spdxPackage{
 			SPDXID: id, Name: f.Name, PrimaryPurpose: "FILE",
 			Checksums: []spdxChecksum{{"SHA256", f.SHA256}},
 			Comment: fmt.Sprintf("CA certificates added with --ca-file, trusted through %s and (Mono bundles) %s: %s",
 				CACertsFile, MonoTrustDir, strings.Join(f.Subjects, "; ")),
 		})
-		rel(imageID, "CONTAINS", id)
+		s.rel(imageID, "CONTAINS", id)
 	}
+}
 
+// encode names the document and writes it as indented JSON.
+func (s *sbom) encode() ([]byte, error) {
 	// The namespace must be unique per document; a hash of the content
 	// makes it so without making the document differ between builds.
-	body, err := json.Marshal(doc)
+	body, err := json.Marshal(s.doc)
 	if err != nil {
 		return nil, err
 	}
-	doc.DocumentNamespace = fmt.Sprintf("urn:mcc:spdx:%x", sha256.Sum256(body))
+	s.doc.DocumentNamespace = fmt.Sprintf("urn:mcc:spdx:%x", sha256.Sum256(body))
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(s.doc); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil

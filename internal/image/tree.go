@@ -49,7 +49,30 @@ func (t tree) add(e Entry) error {
 // writeTar writes the tree as a tar stream: entries sorted by path, fixed owners and modes, every time
 // field at mtime, no user or group names.
 func (t tree) writeTar(w io.Writer, mtime time.Time) error {
-	all := make(map[string]Entry, len(t))
+	all, err := t.withParents()
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(w)
+	for _, p := range all.sortedPaths() {
+		e := all[p]
+		h := tarHeader(p, e, mtime)
+		if err := tw.WriteHeader(h); err != nil {
+			return fmt.Errorf("writing tar header for %s: %w", p, err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			if _, err := tw.Write(e.Data); err != nil {
+				return fmt.Errorf("writing %s into the layer: %w", p, err)
+			}
+		}
+	}
+	return tw.Close()
+}
+
+// withParents is the tree plus a 0755 directory for every parent no entry
+// gives; a parent that is a file is an error.
+func (t tree) withParents() (tree, error) {
+	all := make(tree, len(t))
 	for p, e := range t {
 		all[p] = e
 		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
@@ -68,52 +91,50 @@ func (t tree) writeTar(w io.Writer, mtime time.Time) error {
 		}
 		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
 			if pe := all[d]; !pe.Dir {
-				return fmt.Errorf("image path %s needs %s to be a directory, but it is a file: rename one of them", p, d)
+				return nil, fmt.Errorf("image path %s needs %s to be a directory, but it is a file: rename one of them", p, d)
 			}
 		}
 	}
-	paths := make([]string, 0, len(all))
-	for p := range all {
+	return all, nil
+}
+
+// sortedPaths sorts by path elements (as tar --sort=name does per
+// directory), so a directory's entries follow it directly: /etc,
+// /etc/passwd, /etc-x.
+func (t tree) sortedPaths() []string {
+	paths := make([]string, 0, len(t))
+	for p := range t {
 		paths = append(paths, p)
 	}
-	// Sort by path elements (as tar --sort=name does per directory), so a
-	// directory's entries follow it directly: /etc, /etc/passwd, /etc-x.
 	sort.Slice(paths, func(i, j int) bool {
 		return slices.Compare(strings.Split(paths[i], "/"), strings.Split(paths[j], "/")) < 0
 	})
+	return paths
+}
 
-	tw := tar.NewWriter(w)
-	for _, p := range paths {
-		e := all[p]
-		h := &tar.Header{
-			Name:    strings.TrimPrefix(p, "/"),
-			Mode:    e.Mode,
-			Uid:     e.UID,
-			Gid:     e.GID,
-			ModTime: mtime,
-			Format:  tar.FormatPAX,
-		}
-		switch {
-		case e.Dir:
-			h.Typeflag = tar.TypeDir
-			h.Name += "/"
-		case e.Linkname != "":
-			h.Typeflag = tar.TypeSymlink
-			h.Linkname = e.Linkname
-		default:
-			h.Typeflag = tar.TypeReg
-			h.Size = int64(len(e.Data))
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return fmt.Errorf("writing tar header for %s: %w", p, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(e.Data); err != nil {
-				return fmt.Errorf("writing %s into the layer: %w", p, err)
-			}
-		}
+// tarHeader is the header of e at path p: its mode and owner, every time
+// at mtime.
+func tarHeader(p string, e Entry, mtime time.Time) *tar.Header {
+	h := &tar.Header{
+		Name:    strings.TrimPrefix(p, "/"),
+		Mode:    e.Mode,
+		Uid:     e.UID,
+		Gid:     e.GID,
+		ModTime: mtime,
+		Format:  tar.FormatPAX,
 	}
-	return tw.Close()
+	switch {
+	case e.Dir:
+		h.Typeflag = tar.TypeDir
+		h.Name += "/"
+	case e.Linkname != "":
+		h.Typeflag = tar.TypeSymlink
+		h.Linkname = e.Linkname
+	default:
+		h.Typeflag = tar.TypeReg
+		h.Size = int64(len(e.Data))
+	}
+	return h
 }
 
 // layer is a gzip-compressed tar held in memory. Building it hashes the

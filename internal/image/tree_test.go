@@ -28,6 +28,8 @@ func readTar(t *testing.T, b []byte) []*tar.Header {
 	}
 }
 
+// TestTreeTar is long for its table: each row is a tree and the tar
+// listing, or the error, it must give.
 func TestTreeTar(t *testing.T) {
 	mtime := time.Unix(1700000000, 0)
 	cases := []struct {

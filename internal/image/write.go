@@ -125,69 +125,95 @@ type archiveManifest struct {
 	Layers   []string
 }
 
+// writeDockerArchive writes each platform's config and layers (each once)
+// and manifest.json naming them with their repo tags.
 func writeDockerArchive(w io.Writer, b *Built, tags [][]string) error {
-	tw := tar.NewWriter(w)
-	seen := map[string]bool{}
-	put := func(name string, data []byte) error {
-		if seen[name] {
-			return nil
-		}
-		seen[name] = true
-		h := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		_, err := tw.Write(data)
-		return err
-	}
+	a := &dockerArchive{tw: tar.NewWriter(w), seen: map[string]bool{}}
 	var m []archiveManifest
 	for i, p := range b.Platforms {
-		cfgName, err := p.Image.ConfigName()
+		entry, err := a.putImage(p.Image)
 		if err != nil {
 			return err
 		}
-		cfg, err := p.Image.RawConfigFile()
-		if err != nil {
-			return err
-		}
-		if err := put(cfgName.Hex+".json", cfg); err != nil {
-			return err
-		}
-		layers, err := p.Image.Layers()
-		if err != nil {
-			return err
-		}
-		entry := archiveManifest{Config: cfgName.Hex + ".json", RepoTags: tags[i]}
-		for _, l := range layers {
-			d, err := l.Digest()
-			if err != nil {
-				return err
-			}
-			rc, err := l.Compressed()
-			if err != nil {
-				return err
-			}
-			data, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				return err
-			}
-			name := d.Hex + ".tar.gz"
-			if err := put(name, data); err != nil {
-				return err
-			}
-			entry.Layers = append(entry.Layers, name)
-		}
+		entry.RepoTags = tags[i]
 		m = append(m, entry)
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if err := put("manifest.json", mb); err != nil {
+	if err := a.put("manifest.json", mb); err != nil {
 		return err
 	}
-	return tw.Close()
+	return a.tw.Close()
+}
+
+// dockerArchive is a docker-archive being written.
+type dockerArchive struct {
+	tw   *tar.Writer
+	seen map[string]bool
+}
+
+// put writes a file once, with fixed mode and time.
+func (a *dockerArchive) put(name string, data []byte) error {
+	if a.seen[name] {
+		return nil
+	}
+	a.seen[name] = true
+	h := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
+	if err := a.tw.WriteHeader(h); err != nil {
+		return err
+	}
+	_, err := a.tw.Write(data)
+	return err
+}
+
+// putImage writes an image's config and compressed layers and returns its
+// manifest entry, without tags.
+func (a *dockerArchive) putImage(img v1.Image) (archiveManifest, error) {
+	cfgName, err := img.ConfigName()
+	if err != nil {
+		return archiveManifest{}, err
+	}
+	cfg, err := img.RawConfigFile()
+	if err != nil {
+		return archiveManifest{}, err
+	}
+	if err := a.put(cfgName.Hex+".json", cfg); err != nil {
+		return archiveManifest{}, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return archiveManifest{}, err
+	}
+	entry := archiveManifest{Config: cfgName.Hex + ".json"}
+	for _, l := range layers {
+		name, err := a.putLayer(l)
+		if err != nil {
+			return archiveManifest{}, err
+		}
+		entry.Layers = append(entry.Layers, name)
+	}
+	return entry, nil
+}
+
+// putLayer writes a compressed layer as DIGEST.tar.gz and returns the name.
+func (a *dockerArchive) putLayer(l v1.Layer) (string, error) {
+	d, err := l.Digest()
+	if err != nil {
+		return "", err
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return "", err
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return "", err
+	}
+	name := d.Hex + ".tar.gz"
+	return name, a.put(name, data)
 }
 
 func normaliseModes(root string) error {
