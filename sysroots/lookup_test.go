@@ -1,6 +1,7 @@
 package sysroots
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -98,5 +99,48 @@ func TestDescribe(t *testing.T) {
 		"                         debian:pool/x.tar"
 	if got := p.Describe(); got != want {
 		t.Errorf("Describe =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestMirrorNames(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	tests := []struct {
+		pin       Pin
+		names     []string
+		sigNames  []string
+		mod, ver  string
+		hasModule bool
+	}{
+		{Pin{File: "a.tar", SHA256: sum, Locations: []string{"https://h/a.tar"}},
+			[]string{"a.tar", "sha256/" + sum}, nil, "", "", false},
+		{Pin{File: "a.tar", SHA256: sum, Aliases: []string{"old.tar"}, Signature: &Signature{File: "a.tar.asc"}, Locations: []string{"https://h/a.tar"}},
+			[]string{"a.tar", "sha256/" + sum, "old.tar"}, []string{"a.tar.asc", "old.tar.asc"}, "", "", false},
+		{Pin{File: "m.zip", SHA256: sum, Locations: []string{"debian:pool/m.zip", "gomod:example.com/m@v1.2.3"}},
+			[]string{"m.zip", "sha256/" + sum}, nil, "example.com/m", "v1.2.3", true},
+	}
+	for _, tt := range tests {
+		mod, ver, ok := tt.pin.Module()
+		if !slices.Equal(tt.pin.MirrorNames(), tt.names) || !slices.Equal(tt.pin.SignatureMirrorNames(), tt.sigNames) || mod != tt.mod || ver != tt.ver || ok != tt.hasModule {
+			t.Errorf("%s: names %q, signature names %q, module %q %q %v", tt.pin.File, tt.pin.MirrorNames(), tt.pin.SignatureMirrorNames(), mod, ver, ok)
+		}
+	}
+}
+
+func TestSplitModule(t *testing.T) {
+	tests := []struct {
+		in, mod, ver string
+		ok           bool
+	}{
+		{"golang.org/x/crypto@v0.1.0", "golang.org/x/crypto", "v0.1.0", true},
+		{"a@b@v1", "a@b", "v1", true},
+		{"@v1", "", "", false},
+		{"mod@", "", "", false},
+		{"mod", "", "", false},
+	}
+	for _, tt := range tests {
+		mod, ver, ok := SplitModule(tt.in)
+		if mod != tt.mod || ver != tt.ver || ok != tt.ok {
+			t.Errorf("SplitModule(%q) = %q, %q, %v", tt.in, mod, ver, ok)
+		}
 	}
 }

@@ -72,7 +72,7 @@ func ParseLocation(loc string) (kind, rest string, err error) {
 		return KindDebian, rest, nil
 	case strings.HasPrefix(loc, "gomod:"):
 		rest = strings.TrimPrefix(loc, "gomod:")
-		if i := strings.LastIndex(rest, "@"); i <= 0 || i == len(rest)-1 {
+		if _, _, ok := SplitModule(rest); !ok {
 			return "", "", fmt.Errorf("location %q: a module location is gomod:MODULE@VERSION", loc)
 		}
 		return KindGoMod, rest, nil
@@ -253,4 +253,54 @@ func (p Pin) Describe() string {
 		fmt.Fprintf(&b, "\n%-22s   %s", "", l)
 	}
 	return b.String()
+}
+
+// The one place a pin turns into names to fetch it by: a mirror holds
+// the artifact under MirrorNames and its signature under
+// SignatureMirrorNames (fetch reads them, internal/mirror writes them);
+// ParseLocation, SplitModule and Module read the pin's own locations
+// (fetch.Resolver turns them into URLs).
+
+// MirrorNames are the names a mirror may hold the pin's artifact under, in
+// the order fetch asks for them: its file name, its DigestName, and its
+// aliases (names it had in older mirrors).
+func (p Pin) MirrorNames() []string {
+	return append([]string{p.File, DigestName(p.SHA256)}, p.Aliases...)
+}
+
+// DigestName is the mirror name of an artifact by its sha256: a name that
+// no file name change can break.
+func DigestName(sum string) string { return "sha256/" + sum }
+
+// SignatureMirrorNames are the names a mirror may hold the pin's signature
+// under: the signature's file name, then each alias with .asc.
+func (p Pin) SignatureMirrorNames() []string {
+	if p.Signature == nil {
+		return nil
+	}
+	names := []string{p.Signature.File}
+	for _, a := range p.Aliases {
+		names = append(names, a+".asc")
+	}
+	return names
+}
+
+// SplitModule splits MODULE@VERSION at its last @; ok is false unless both
+// parts are non-empty.
+func SplitModule(modver string) (mod, version string, ok bool) {
+	i := strings.LastIndex(modver, "@")
+	if i <= 0 || i == len(modver)-1 {
+		return "", "", false
+	}
+	return modver[:i], modver[i+1:], true
+}
+
+// Module is the MODULE@VERSION of the pin's first gomod: location.
+func (p Pin) Module() (mod, version string, ok bool) {
+	for _, l := range p.Locations {
+		if kind, rest, err := ParseLocation(l); err == nil && kind == KindGoMod {
+			return SplitModule(rest)
+		}
+	}
+	return "", "", false
 }

@@ -91,14 +91,11 @@ func (f *Fetcher) sources(pin sysroots.Pin) []source {
 	for _, m := range f.Mirrors {
 		base := strings.TrimSuffix(MirrorURL(m), "/")
 		s := source{label: "mirror " + base, mirror: true}
-		for _, n := range append([]string{pin.File, "sha256/" + pin.SHA256}, pin.Aliases...) {
+		for _, n := range pin.MirrorNames() {
 			s.urls = append(s.urls, base+"/"+n)
 		}
-		if pin.Signature != nil {
-			s.sigURLs = append(s.sigURLs, base+"/"+pin.Signature.File)
-			for _, a := range pin.Aliases {
-				s.sigURLs = append(s.sigURLs, base+"/"+a+".asc")
-			}
+		for _, n := range pin.SignatureMirrorNames() {
+			s.sigURLs = append(s.sigURLs, base+"/"+n)
 		}
 		out = append(out, s)
 	}

@@ -75,8 +75,7 @@ func (r *Resolver) urls(loc string) ([]string, error) {
 }
 
 func (r *Resolver) moduleURLs(modver string) ([]string, error) {
-	i := strings.LastIndex(modver, "@")
-	mod, ver := modver[:i], modver[i+1:]
+	mod, ver, _ := sysroots.SplitModule(modver) // ParseLocation checked it
 	ep, err := module.EscapePath(mod)
 	if err != nil {
 		return nil, fmt.Errorf("module %s: %w", mod, err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/userfile"
@@ -35,13 +34,11 @@ func mustPin(name string) sysroots.Pin {
 // pinModule is the MODULE@VERSION of a pin's gomod: location: the name a
 // module zip's files live under, and what SBOMs and labels call it.
 func pinModule(p sysroots.Pin) (mod, version string) {
-	for _, l := range p.Locations {
-		if kind, rest, err := sysroots.ParseLocation(l); err == nil && kind == sysroots.KindGoMod {
-			i := strings.LastIndex(rest, "@")
-			return rest[:i], rest[i+1:]
-		}
+	mod, version, ok := p.Module()
+	if !ok {
+		panic("pin " + p.Name + " has no gomod: location") // embedded pins: a build defect
 	}
-	panic("pin " + p.Name + " has no gomod: location") // embedded pins: a build defect
+	return mod, version
 }
 
 // pinLabel is a pin as one label value: MODULE@VERSION sha256:HEX.

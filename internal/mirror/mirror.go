@@ -134,7 +134,7 @@ func classifySignature(sig string, find findPin) (Added, error) {
 func install(dir string, a Added) error {
 	dsts := []string{filepath.Join(dir, a.As)}
 	if a.Kind == "artifact" {
-		dsts = append(dsts, filepath.Join(dir, "sha256", a.sum))
+		dsts = append(dsts, filepath.Join(dir, sysroots.DigestName(a.sum)))
 	}
 	for _, d := range dsts {
 		if err := copyAtomic(a.File, d); err != nil {
@@ -212,7 +212,7 @@ func installNew(dir string, a Added, pin sysroots.Pin) error {
 	if err == nil {
 		if st.Mode().IsRegular() && st.Size() == pin.Size {
 			if sum, err := store.FileSHA256(dst); err == nil && sum == pin.SHA256 {
-				return copyAtomicIfMissing(a.File, filepath.Join(dir, "sha256", pin.SHA256))
+				return copyAtomicIfMissing(a.File, filepath.Join(dir, sysroots.DigestName(pin.SHA256)))
 			}
 		}
 		return badinput.Errorf("mirror %s already has a %s that is not the pinned file (pin %s): move it away and retry", dir, a.As, pin.Name)
