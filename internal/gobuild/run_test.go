@@ -79,6 +79,8 @@ func TestNeedsList(t *testing.T) {
 	}
 }
 
+// TestOutputs is one table of every go flag form that names outputs; it
+// runs past 60 lines because the table is the test (one row per form).
 func TestOutputs(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "bin"), 0o755)

@@ -148,6 +148,9 @@ func TestAddUnwritableMirror(t *testing.T) {
 	}
 }
 
+// TestFill: a fill and a refill, a foreign file under a pin's name, a
+// signature found nowhere, a pin found nowhere. It runs past 60 lines
+// because its subtests share the test pins and the fetcher helper.
 func TestFill(t *testing.T) {
 	w := newWorld(t)
 	fetcher := func(t *testing.T, mirrors ...string) *fetch.Fetcher {
