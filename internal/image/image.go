@@ -2,6 +2,11 @@
 // static executables: the binary, /etc/passwd and /etc/group with a nonroot
 // user (65532), /tmp, CA certificates and optionally zone data from pinned
 // Go module zips, and an SPDX SBOM. Same inputs give the same digest.
+//
+// Assemble is all of 'mcc image': it reads a Request (the command's flags),
+// refuses bad inputs and outputs before any work, fetches the pins, then
+// calls Build, Write and Push. Callers with their own outputs ('mcc
+// mkbundle --image') call Build and WriteArchive themselves.
 package image
 
 import (
