@@ -3,7 +3,9 @@ package store
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,7 +89,9 @@ func (s *Store) SetMemo(name, value string) error {
 // cleanLayout removes what no entry owns any more: logs and check stamps
 // of keys that have no entry and no builder, and every memo (a memo of a
 // gcc that was upgraded is never asked for again; the others cost one gcc
-// run to answer again). It returns the removed paths relative to Root.
+// run to answer again). It returns the removed logs and stamps relative to
+// Root; memos are not listed, since the next use answers them again (prune
+// itself does, computing the current toolchain keys).
 func (s *Store) cleanLayout() []string {
 	var removed []string
 	orphan := func(dir, suffix string) {
@@ -104,7 +108,7 @@ func (s *Store) cleanLayout() []string {
 	orphan(filepath.Dir(s.stampPath("k")), "")
 	memos, _ := os.ReadDir(s.memoDir())
 	for _, m := range memos {
-		removed = s.removeRel(removed, filepath.Join(s.memoDir(), m.Name()))
+		os.Remove(filepath.Join(s.memoDir(), m.Name()))
 	}
 	return removed
 }
@@ -123,7 +127,11 @@ func (s *Store) building(key string) bool {
 	if !validKey(key) {
 		return true // not a key: leave it alone
 	}
-	l := flock.New(filepath.Join(s.lockDir(), key+".lock"))
+	p := filepath.Join(s.lockDir(), key+".lock")
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return false // never locked; TryLock would leave a lock file behind
+	}
+	l := flock.New(p)
 	ok, err := l.TryLock()
 	if err != nil || !ok {
 		return true

@@ -51,7 +51,7 @@ func TestCleanLayout(t *testing.T) {
 	}
 	tests := []struct {
 		rel     string
-		removed bool // by Remove or Clean
+		removed bool // absent after Remove and Clean
 		listed  bool // in Clean's answer
 	}{
 		{"logs/kept.log", false, false},
@@ -61,7 +61,8 @@ func TestCleanLayout(t *testing.T) {
 		{"logs/failed.log", true, true},
 		{"checked/failed", true, true},
 		{"logs/building.log", false, false},
-		{"memos/gcc-1", true, true},
+		{"memos/gcc-1", true, false},
+		{"locks/failed.lock", true, false}, // absent: Clean makes no lock file for a key never built
 	}
 	for _, tt := range tests {
 		_, err := os.Stat(filepath.Join(s.Root, tt.rel))
