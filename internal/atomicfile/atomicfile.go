@@ -43,6 +43,14 @@ func New(path, tmpDir string, perm os.FileMode) (*renameio.PendingFile, error) {
 	return renameio.NewPendingFile(path, options(path, tmpDir, perm)...)
 }
 
+// NewOutput is New for a file the user named (-o, --sbom): temp beside
+// it, a new file gets perm less the umask, an existing one keeps its mode
+// (a user who made it private keeps it private).
+func NewOutput(path string, perm os.FileMode) (*renameio.PendingFile, error) {
+	return renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)),
+		renameio.WithPermissions(perm), renameio.WithExistingPermissions())
+}
+
 func options(path, tmpDir string, perm os.FileMode) []renameio.Option {
 	if tmpDir == "" {
 		tmpDir = filepath.Dir(path)

@@ -71,3 +71,35 @@ func TestNew(t *testing.T) {
 		t.Errorf("replaced file: %v, %v", st, err)
 	}
 }
+
+// TestNewOutput: a new output gets perm less the umask, a replaced one
+// keeps the mode its owner gave it.
+func TestNewOutput(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	p := filepath.Join(t.TempDir(), "out.tar")
+	tests := []struct {
+		chmod    os.FileMode // applied after the write; 0: none
+		wantMode os.FileMode
+	}{
+		{0o600, 0o644}, // new: 0666 less the umask
+		{0, 0o600},     // replaced: keeps the 0600 set above
+	}
+	for _, tt := range tests {
+		f, err := NewOutput(p, 0o666)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("x"))
+		if err := f.CloseAtomicallyReplace(); err != nil {
+			t.Fatal(err)
+		}
+		f.Cleanup()
+		if st, _ := os.Stat(p); st.Mode().Perm() != tt.wantMode {
+			t.Errorf("mode %v, want %v", st.Mode().Perm(), tt.wantMode)
+		}
+		if tt.chmod != 0 {
+			os.Chmod(p, tt.chmod)
+		}
+	}
+}

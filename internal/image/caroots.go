@@ -31,7 +31,7 @@ type caRoot struct {
 
 // caRoots is what an image gets from the ca-roots pin.
 type caRoots struct {
-	Entries    []Entry
+	Entries    []Node
 	Kept       int
 	LeftOut    []caRoot // constrained roots, not in the bundle
 	ModVersion string   // MODULE@VERSION
@@ -75,7 +75,7 @@ func readCARoots(file string) (*caRoots, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pin %s: %w", CARootsPin.Name, err)
 	}
-	out.Entries = []Entry{
+	out.Entries = []Node{
 		{Path: CACertsFile, Mode: 0o644, Data: bundle},
 		{Path: CARootsLicense, Mode: 0o644, Data: license},
 	}

@@ -282,8 +282,8 @@ func elfMagic(p string) error {
 
 func baseEntries(o Options) (tree, []pinUse, *trust, error) {
 	t := tree{}
-	add := func(e Entry) error { return t.add(e) }
-	for _, e := range []Entry{
+	add := func(e Node) error { return t.add(e) }
+	for _, e := range []Node{
 		{Path: "/etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")},
 		{Path: "/etc/group", Mode: 0o644, Data: []byte("root:x:0:\nnonroot:x:65532:\n")},
 		// Runtimes usually mount their own; runc from a plain bundle and
@@ -329,9 +329,9 @@ func baseEntries(o Options) (tree, []pinUse, *trust, error) {
 		if old, ok := t[p]; ok && !old.Dir {
 			delete(t, p)
 		}
-		e := Entry{Path: p, Mode: mode, Data: data}
+		e := Node{Path: p, Mode: mode, Data: data}
 		if f.Linkname != "" {
-			e = Entry{Path: p, Mode: 0o777, Linkname: f.Linkname}
+			e = Node{Path: p, Mode: 0o777, Linkname: f.Linkname}
 		}
 		if err := add(e); err != nil {
 			return nil, nil, nil, badinput.Wrap(err)
@@ -351,14 +351,14 @@ type pinUse struct {
 // layout of everything it trusts.
 type trust struct {
 	files []CAFile
-	mono  []Entry // MonoTrustDir, added to images of Mono bundles
+	mono  []Node // MonoTrustDir, added to images of Mono bundles
 }
 
 // pinnedEntries adds the files the pinned module zips give (CA roots, zone
 // data) and the --ca-file certificates, and says which pins went in.
-func pinnedEntries(o Options, add func(Entry) error) ([]pinUse, *trust, error) {
+func pinnedEntries(o Options, add func(Node) error) ([]pinUse, *trust, error) {
 	var pins []pinUse
-	var es []Entry
+	var es []Node
 	tr, caEntries, caPin, err := trustEntries(o)
 	if err != nil {
 		return nil, nil, err
@@ -388,13 +388,13 @@ func pinnedEntries(o Options, add func(Entry) error) ([]pinUse, *trust, error) {
 
 // trustEntries reads the pinned roots and the --ca-file certificates into
 // CACertsFile (plus the roots' license) and lays out all of them for Mono.
-func trustEntries(o Options) (*trust, []Entry, []pinUse, error) {
+func trustEntries(o Options) (*trust, []Node, []pinUse, error) {
 	files, err := ReadCAFiles(o.CAFiles)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	tr := &trust{files: files}
-	var es []Entry
+	var es []Node
 	var pins []pinUse
 	var bundle []byte
 	var roots [][]byte
@@ -413,7 +413,7 @@ func trustEntries(o Options) (*trust, []Entry, []pinUse, error) {
 	if len(roots) == 0 {
 		return tr, es, pins, nil
 	}
-	es = append(es, Entry{Path: CACertsFile, Mode: 0o644, Data: bundle})
+	es = append(es, Node{Path: CACertsFile, Mode: 0o644, Data: bundle})
 	if tr.mono, err = monoTrustEntries(roots); err != nil {
 		return nil, nil, nil, err
 	}
@@ -497,7 +497,7 @@ func binaryTree(base tree, inImage string, data, sbom []byte, tr *trust) (tree, 
 	for k, v := range base {
 		t[k] = v
 	}
-	es := []Entry{{Path: inImage, Mode: 0o755, Data: data}, {Path: SBOMPath, Mode: 0o644, Data: sbom}}
+	es := []Node{{Path: inImage, Mode: 0o755, Data: data}, {Path: SBOMPath, Mode: 0o644, Data: sbom}}
 	if IsMonoBundle(data) {
 		es = append(es, tr.mono...)
 	}

@@ -132,8 +132,8 @@ func appendCAFiles(bundle []byte, roots [][]byte, files []CAFile) ([]byte, [][]b
 // from 0 among certificates whose subjects share a hash; the lookup tries
 // .0, .1, … until a name is missing. Order is the certificates' order, so
 // the same inputs give the same names.
-func monoTrustEntries(certs [][]byte) ([]Entry, error) {
-	es := []Entry{{Path: MonoTrustDir, Dir: true, Mode: 0o755}}
+func monoTrustEntries(certs [][]byte) ([]Node, error) {
+	es := []Node{{Path: MonoTrustDir, Dir: true, Mode: 0o755}}
 	next := map[uint32]int{}
 	for _, der := range certs {
 		c, err := x509.ParseCertificate(der)
@@ -146,7 +146,7 @@ func monoTrustEntries(certs [][]byte) ([]Entry, error) {
 		}
 		name := fmt.Sprintf("%08x.%d", h, next[h])
 		next[h]++
-		es = append(es, Entry{
+		es = append(es, Node{
 			Path: path.Join(MonoTrustDir, name), Mode: 0o644,
 			Data: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		})

@@ -18,10 +18,10 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// Entry is one file system object in an image layer. Paths are absolute
+// Node is one file system object in an image layer. Paths are absolute
 // ("/etc/passwd"); parent directories are added as 0755 root:root when a
 // tree is written, so callers list only what they care about.
-type Entry struct {
+type Node struct {
 	Path     string
 	Mode     int64 // permission bits plus sticky/setuid bits, e.g. 0o1777
 	UID, GID int
@@ -31,9 +31,9 @@ type Entry struct {
 }
 
 // tree is the content of one layer, keyed by cleaned absolute path.
-type tree map[string]Entry
+type tree map[string]Node
 
-func (t tree) add(e Entry) error {
+func (t tree) add(e Node) error {
 	p := path.Clean("/" + e.Path)
 	if p == "/" {
 		return fmt.Errorf("image path %q names the root directory: give a file path such as /app/NAME", e.Path)
@@ -82,7 +82,7 @@ func (t tree) withParents() (tree, error) {
 			if _, ok := t[d]; ok {
 				continue
 			}
-			all[d] = Entry{Path: d, Dir: true, Mode: 0o755}
+			all[d] = Node{Path: d, Dir: true, Mode: 0o755}
 		}
 	}
 	for p, e := range all {
@@ -114,7 +114,7 @@ func (t tree) sortedPaths() []string {
 
 // tarHeader is the header of e at path p: its mode and owner, every time
 // at mtime.
-func tarHeader(p string, e Entry, mtime time.Time) *tar.Header {
+func tarHeader(p string, e Node, mtime time.Time) *tar.Header {
 	h := &tar.Header{
 		Name:    strings.TrimPrefix(p, "/"),
 		Mode:    e.Mode,

@@ -34,13 +34,13 @@ func TestTreeTar(t *testing.T) {
 	mtime := time.Unix(1700000000, 0)
 	cases := []struct {
 		name    string
-		entries []Entry
+		entries []Node
 		want    []string // "name mode uid:gid type"
 		wantErr string
 	}{
 		{
 			name: "parents added, sorted, fixed owners",
-			entries: []Entry{
+			entries: []Node{
 				{Path: "/usr/share/x", Mode: 0o644, Data: []byte("x")},
 				{Path: "/etc/passwd", Mode: 0o644, Data: []byte("p")},
 				{Path: "/tmp", Dir: true, Mode: 0o1777},
@@ -57,22 +57,22 @@ func TestTreeTar(t *testing.T) {
 		},
 		{
 			name:    "symlink kept",
-			entries: []Entry{{Path: "/usr/share/zoneinfo/UTC", Mode: 0o777, Linkname: "Etc/UTC"}},
+			entries: []Node{{Path: "/usr/share/zoneinfo/UTC", Mode: 0o777, Linkname: "Etc/UTC"}},
 			want:    []string{"usr/ 755 0:0 dir", "usr/share/ 755 0:0 dir", "usr/share/zoneinfo/ 755 0:0 dir", "usr/share/zoneinfo/UTC 777 0:0 link->Etc/UTC"},
 		},
 		{
 			name:    "file used as a directory",
-			entries: []Entry{{Path: "/etc", Mode: 0o644}, {Path: "/etc/passwd", Mode: 0o644}},
+			entries: []Node{{Path: "/etc", Mode: 0o644}, {Path: "/etc/passwd", Mode: 0o644}},
 			wantErr: "needs /etc to be a directory",
 		},
 		{
 			name:    "same file twice",
-			entries: []Entry{{Path: "/a", Mode: 0o644}, {Path: "/a/../a", Mode: 0o644}},
+			entries: []Node{{Path: "/a", Mode: 0o644}, {Path: "/a/../a", Mode: 0o644}},
 			wantErr: "given twice",
 		},
 		{
 			name:    "root",
-			entries: []Entry{{Path: "/", Dir: true}},
+			entries: []Node{{Path: "/", Dir: true}},
 			wantErr: "root directory",
 		},
 	}
@@ -117,7 +117,7 @@ func TestLayerIsDeterministicAndSelfConsistent(t *testing.T) {
 	mk := func() *layer {
 		tr := tree{}
 		for i := 0; i < 50; i++ { // map order varies between runs; output must not
-			tr.add(Entry{Path: fmt.Sprintf("/d%d/f", i), Mode: 0o644, Data: []byte(strings.Repeat("x", i))})
+			tr.add(Node{Path: fmt.Sprintf("/d%d/f", i), Mode: 0o644, Data: []byte(strings.Repeat("x", i))})
 		}
 		l, err := newLayer(tr, time.Unix(0, 0))
 		if err != nil {

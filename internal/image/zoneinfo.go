@@ -32,7 +32,7 @@ const (
 // and Go's LICENSE beside them. It reads only the one inner zip out of the
 // 71 MB SDK: straight from the file when the entry is stored, else into
 // memory.
-func readZoneinfo(file string) ([]Entry, error) {
+func readZoneinfo(file string) ([]Node, error) {
 	z, err := openPinnedZip(file, ZoneinfoPin)
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func readZoneinfo(file string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pin %s: %s: %w", ZoneinfoPin.Name, zoneinfoPath, err)
 	}
-	return append(out, Entry{Path: ZoneinfoLicense, Mode: 0o644, Data: license}), nil
+	return append(out, Node{Path: ZoneinfoLicense, Mode: 0o644, Data: license}), nil
 }
 
 // innerZip opens a zip stored inside the module zip.
@@ -74,11 +74,11 @@ func (z *pinnedZip) innerZip(name string, max int64) (*zip.Reader, error) {
 }
 
 // zoneEntries turns the zones of Go's zoneinfo.zip into regular files.
-func zoneEntries(zr *zip.Reader) ([]Entry, error) {
+func zoneEntries(zr *zip.Reader) ([]Node, error) {
 	if len(zr.File) > maxZones {
 		return nil, fmt.Errorf("%d entries, more than the %d a zone database has", len(zr.File), maxZones)
 	}
-	var out []Entry
+	var out []Node
 	for _, zf := range zr.File {
 		if strings.HasSuffix(zf.Name, "/") {
 			continue
@@ -93,7 +93,7 @@ func zoneEntries(zr *zip.Reader) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Entry{Path: ZoneinfoDir + "/" + zf.Name, Mode: 0o644, Data: data})
+		out = append(out, Node{Path: ZoneinfoDir + "/" + zf.Name, Mode: 0o644, Data: data})
 	}
 	if len(out) < 100 {
 		return nil, fmt.Errorf("holds %d zones, want hundreds", len(out))

@@ -75,7 +75,7 @@ func Bundle(opts Options, out string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading Mono runtime: %w", err)
 	}
-	if _, _, err := ReadEntries(runtime); err == nil {
+	if _, _, err := ReadResources(runtime); err == nil {
 		return nil, badinput.Errorf("Mono runtime %s already carries a bundle: give the plain runtime", opts.Runtime)
 	}
 	machineConfig, err := os.ReadFile(mc)
@@ -86,13 +86,13 @@ func Bundle(opts Options, out string) (*Result, error) {
 	if dllmap == "" {
 		dllmap = DefaultDllMap
 	}
-	entries := make([]Entry, 0, len(members)+2)
+	entries := make([]Resource, 0, len(members)+2)
 	for _, m := range members {
-		entries = append(entries, Entry{Kind: "assembly:" + m.FileName, Data: m.Data})
+		entries = append(entries, Resource{Kind: "assembly:" + m.FileName, Data: m.Data})
 	}
 	entries = append(entries,
-		Entry{Kind: "systemconfig:", Data: []byte(dllmap)},
-		Entry{Kind: "machineconfig:", Data: machineConfig})
+		Resource{Kind: "systemconfig:", Data: []byte(dllmap)},
+		Resource{Kind: "machineconfig:", Data: machineConfig})
 
 	var buf bytes.Buffer
 	if err := Write(&buf, runtime, entries); err != nil {

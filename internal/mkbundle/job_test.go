@@ -210,7 +210,7 @@ func checkBundleFile(t *testing.T, s *Summary, out, rt string) {
 		t.Fatal(err)
 	}
 	want, _ := os.ReadFile(rt)
-	end, entries, err := ReadEntries(b)
+	end, entries, err := ReadResources(b)
 	// The runtime is padded to the entries' alignment.
 	if err != nil || end < len(want) || end-len(want) >= 4096 || !bytes.Equal(b[:len(want)], want) {
 		t.Fatalf("bundle: runtime ends at %d (err %v), want the %d bytes of %s, padded", end, err, len(want), rt)

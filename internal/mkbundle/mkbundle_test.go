@@ -292,7 +292,7 @@ func TestSupportedDetectsReferenceAssemblies(t *testing.T) {
 
 func TestWriteRoundTrip(t *testing.T) {
 	runtime := bytes.Repeat([]byte{0x7f}, 5000)
-	entries := []Entry{
+	entries := []Resource{
 		{Kind: "assembly:app.exe", Data: []byte("MZapp")},
 		{Kind: "assembly:mscorlib.dll", Data: bytes.Repeat([]byte("c"), 1001)},
 		{Kind: "systemconfig:", Data: []byte(DefaultDllMap)},
@@ -308,7 +308,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("same input, different bytes")
 	}
-	end, got, err := ReadEntries(a.Bytes())
+	end, got, err := ReadResources(a.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if !bytes.HasSuffix(a.Bytes(), []byte(bundleSignature)) {
 		t.Error("no trailer")
 	}
-	if _, _, err := ReadEntries(runtime); err == nil {
+	if _, _, err := ReadResources(runtime); err == nil {
 		t.Error("plain runtime read as a bundle")
 	}
 }

@@ -17,8 +17,8 @@ import (
 	"io"
 )
 
-// Entry is one item of a bundle's directory.
-type Entry struct {
+// Resource is one item of a bundle's directory.
+type Resource struct {
 	Kind string // "assembly:NAME", "systemconfig:", "machineconfig:", "config:NAME", "env:", "options:"
 	Data []byte
 }
@@ -35,7 +35,7 @@ const payloadAlign = 64 << 10
 // Write writes runtime followed by the entries, their directory and the
 // trailer. The first assembly entry is the program Mono runs. Same inputs,
 // same bytes: nothing time- or host-dependent goes in.
-func Write(w io.Writer, runtime []byte, entries []Entry) error {
+func Write(w io.Writer, runtime []byte, entries []Resource) error {
 	var buf bytes.Buffer
 	buf.Write(runtime)
 	pad(&buf, payloadAlign)
@@ -70,9 +70,9 @@ func pad(b *bytes.Buffer, align int) {
 	}
 }
 
-// ReadEntries parses the bundle appended to an executable: its entries and
+// ReadResources parses the bundle appended to an executable: its entries and
 // where the runtime ends. It is the inverse of Write, for tests and checks.
-func ReadEntries(b []byte) (runtimeEnd int, entries []Entry, err error) {
+func ReadResources(b []byte) (runtimeEnd int, entries []Resource, err error) {
 	n := len(b)
 	if n < 24 || string(b[n-16:]) != bundleSignature {
 		return 0, nil, fmt.Errorf("no bundle signature")
@@ -95,7 +95,7 @@ func ReadEntries(b []byte) (runtimeEnd int, entries []Entry, err error) {
 		if len(kind) == 0 || off+uint64(size) > dir {
 			return 0, nil, fmt.Errorf("bundle entry %d out of range", i)
 		}
-		entries = append(entries, Entry{Kind: string(bytes.TrimRight(kind, "\x00")), Data: b[off : off+uint64(size)]})
+		entries = append(entries, Resource{Kind: string(bytes.TrimRight(kind, "\x00")), Data: b[off : off+uint64(size)]})
 		if int(off) < runtimeEnd {
 			runtimeEnd = int(off)
 		}
