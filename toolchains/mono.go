@@ -36,21 +36,22 @@ const MonoSourcePin = "mono-source"
 // monoSourceEpoch is the Mono tarball's file date, used as SOURCE_DATE_EPOCH.
 const monoSourceEpoch = 1580835600 // 2020-02-04 17:00 UTC
 
-// monoArch is what the runtime build needs per target.
+// monoArch is what the runtime build needs per target. Only the first
+// three fields are the Mono recipe's own; lookupMonoArch derives the rest
+// from the target table, so a row here never restates a target.
 type monoArch struct {
-	triple     string      // configure --host
-	headersPin string      // pin of a .deb with the Linux UAPI headers
-	includeDir string      // where that .deb keeps them
-	asmDir     string      // the arch's asm/, relative to includeDir
+	headersPin string // pin of a .deb with the Linux UAPI headers
+	asmDir     string // the arch's asm/, relative to includeDir
+	processor  string // CMAKE_SYSTEM_PROCESSOR and BTLS_ARCH for BoringSSL
+
+	triple     string      // configure --host: the target's musl triple
+	includeDir string      // where the headers .deb keeps them: usr/<GNU triple>/include
 	machine    elf.Machine // what the runtime must be
-	processor  string      // CMAKE_SYSTEM_PROCESSOR and BTLS_ARCH for BoringSSL
 }
 
 var monoArches = map[string]monoArch{
-	"linux/amd64": {triple: "x86_64-linux-musl", headersPin: "kernel-headers-amd64",
-		includeDir: "usr/x86_64-linux-gnu/include", asmDir: "asm", machine: elf.EM_X86_64, processor: "x86_64"},
-	"linux/arm64": {triple: "aarch64-linux-musl", headersPin: "kernel-headers-arm64",
-		includeDir: "usr/aarch64-linux-gnu/include", asmDir: "asm", machine: elf.EM_AARCH64, processor: "aarch64"},
+	"linux/amd64": {headersPin: "kernel-headers-amd64", asmDir: "asm", processor: "x86_64"},
+	"linux/arm64": {headersPin: "kernel-headers-arm64", asmDir: "asm", processor: "aarch64"},
 }
 
 // MonoTargets lists the targets a static Mono runtime can be built for.
@@ -120,6 +121,12 @@ func lookupMonoArch(target string) (monoArch, error) {
 	if !ok {
 		return monoArch{}, badinput.Errorf("no static Mono runtime recipe for target %s: supported: %s", target, strings.Join(MonoTargets(), ", "))
 	}
+	t, err := Lookup(target)
+	if err != nil {
+		return monoArch{}, err
+	}
+	arch.triple, arch.machine = t.Musl, t.Machine
+	arch.includeDir = "usr/" + t.GNU + "/include"
 	return arch, nil
 }
 
