@@ -198,3 +198,19 @@ func TestNativeAndNames(t *testing.T) {
 		t.Error("Targets shares the table")
 	}
 }
+
+// TestEveryTargetHasAMachineName: elfcheck names ELF machines on its own
+// (it cannot import the target table); two targets of different machine or
+// class must not share a name there (MIPS 32 and 64 both are EM_MIPS), or a
+// wrong-machine message would name the wanted machine as the found one.
+func TestEveryTargetHasAMachineName(t *testing.T) {
+	seen := map[string]string{}
+	for _, tg := range Targets() {
+		name := elfcheck.MachineName(tg.Machine, tg.Class)
+		key := tg.Machine.String() + tg.Class.String()
+		if other, ok := seen[name]; ok && other != key {
+			t.Errorf("%s: MachineName %q also names %s", tg.Name, name, other)
+		}
+		seen[name] = key
+	}
+}

@@ -221,6 +221,10 @@ func judge(r *Report, want Want) {
 }
 
 // MachineName gives the short name users know (x86_64, aarch64, arm, ...).
+// It names the machine of any ELF file mcc is shown, not only mcc's targets,
+// so it is not derived from the target table (toolchains.Targets, which
+// imports this package); toolchains' TestEveryTargetHasAMachineName checks
+// every target has its own name here.
 func MachineName(m elf.Machine, c elf.Class) string {
 	switch m {
 	case elf.EM_X86_64:
