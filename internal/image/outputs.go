@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/renameio/v2"
 
+	"github.com/mcc-build/mcc/internal/atomicfile"
 	"github.com/mcc-build/mcc/internal/badinput"
 	"github.com/mcc-build/mcc/internal/userfile"
 )
@@ -79,7 +80,7 @@ func prepareFile(path, flag string, inputs []string, write func(w io.Writer) err
 	if err := userfile.CheckOutput(path, flag, inputs...); err != nil {
 		return pendingFile{}, err
 	}
-	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
+	pf, err := atomicfile.NewOutput(path, 0o644)
 	if err != nil {
 		return pendingFile{}, badinput.Errorf("cannot write %s: %v: choose a writable directory", path, unwrapPath(err))
 	}

@@ -20,8 +20,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	"github.com/google/renameio/v2"
 
+	"github.com/mcc-build/mcc/internal/atomicfile"
 	"github.com/mcc-build/mcc/internal/badinput"
 )
 
@@ -97,7 +97,7 @@ func WriteArchive(path string, b *Built, tag string) error {
 }
 
 func writeAtomic(path string, write func(w io.Writer) error) error {
-	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
+	pf, err := atomicfile.NewOutput(path, 0o644)
 	if err != nil {
 		return badinput.Errorf("cannot write %s: %v: choose a writable directory", path, unwrapPath(err))
 	}
