@@ -75,6 +75,8 @@ func TestMakeRefusesBadInput(t *testing.T) {
 	pinv := compile(t, dir, "pinvoke.exe", pinvokeCS)
 	text := writeFile(t, dir, "notes.txt", "not an archive\n")
 	short := writeFile(t, dir, "short.a", "!<a")
+	// An ar header promising 100 bytes of a member that are not there.
+	truncated := writeFile(t, dir, "truncated.a", "!<arch>\ngreet.o/        0           0     0     644     100       `\nab")
 	archive := writeFile(t, dir, "libgreet.a", "!<arch>\n")
 	out := filepath.Join(dir, "out")
 	mono, err := filepath.EvalSymlinks("/usr/bin/mono")
@@ -104,6 +106,7 @@ func TestMakeRefusesBadInput(t *testing.T) {
 		{"native with runtime", func(j *Job) { j.Natives = []string{"greet=" + archive}; j.Runtime = mono }, amd64, "mcc mkbundle: --native links into mcc's static runtime, and --runtime gives another: drop one"},
 		{"native not archive", func(j *Job) { j.Natives = []string{"greet=" + text} }, amd64, "--native greet: " + text + " is not a static archive: give a static library (ar archive of .o files, e.g. built with 'ar rcs libgreet.a greet.o')"},
 		{"native shorter than magic", func(j *Job) { j.Natives = []string{"greet=" + short} }, amd64, "--native greet: " + short + " is not a static archive"},
+		{"native truncated", func(j *Job) { j.Natives = []string{"greet=" + truncated} }, amd64, "--native greet: " + truncated + " is not a static archive"},
 		{"native missing archive", func(j *Job) { j.Natives = []string{"greet=" + filepath.Join(dir, "libnope.a")} }, amd64, "no such file"},
 		{"native with glibc", func(j *Job) { j.Libc = "glibc"; j.Natives = []string{"greet=" + archive} }, amd64, "with --libc glibc native libraries are found by their [DllImport] names: drop --native"},
 		{"missing native musl", func(j *Job) { j.Files = []string{pinv} }, amd64, `pinvoke.exe P/Invokes native library "greet", which a static musl bundle cannot load: link a static archive of it in with --native greet=libgreet.a (built for linux/amd64), or use --libc glibc, or pass --allow-missing-native`},

@@ -1,14 +1,13 @@
 package mkbundle
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/internal/deb"
 	"github.com/mcc-build/mcc/internal/userfile"
 )
 
@@ -166,18 +165,15 @@ func (r *run) parseNatives() error {
 	return nil
 }
 
-// checkArchive refuses what is not an ar archive (a shared library, a
-// linker script), which the static link could not use. toolchains reads
-// the whole archive again when it links (arMembers); this package cannot
-// import toolchains, whose tests import it.
+// checkArchive refuses what is not a whole ar archive (a shared library, a
+// linker script, a truncated file), which the static link could not use;
+// internal/deb is the one ar reader, toolchains links with the same.
 func checkArchive(path string) error {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	magic := make([]byte, 8)
-	if _, err := io.ReadFull(f, magic); err != nil || !bytes.Equal(magic, []byte("!<arch>\n")) {
+	if _, err := deb.Read(b); err != nil {
 		return fmt.Errorf("is not a static archive")
 	}
 	return nil
