@@ -30,6 +30,9 @@ func mcc(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// TestImageBadInputExits2: each bad invocation of mcc image exits 2 with a
+// one-line message naming the fix. It is long because its table is: one row
+// per way to get the command wrong.
 func TestImageBadInputExits2(t *testing.T) {
 	t.Setenv("MCC_CACHE", t.TempDir())
 	t.Setenv("MCC_MIRROR", "") // "no pinned CA roots" must find none

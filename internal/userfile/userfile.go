@@ -116,7 +116,9 @@ func pathErr(err error) error {
 
 // Pending is an output being made: Path is a file with the destination's
 // name inside a private directory beside it (same file system, so Commit is
-// a rename; same name, so tools that record it see the final one).
+// a rename; same name, so tools that record it see the final one). That
+// name is why this is not internal/atomicfile: renameio's temp files have
+// names of their own.
 type Pending struct {
 	Path string
 	dest string
