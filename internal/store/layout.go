@@ -31,13 +31,14 @@ func (s *Store) lockDir() string  { return filepath.Join(s.Root, "locks") }
 func (s *Store) tmpDir() string   { return filepath.Join(s.Root, "tmp") }
 func (s *Store) logDir() string   { return filepath.Join(s.Root, "logs") }
 func (s *Store) memoDir() string  { return filepath.Join(s.Root, "memos") }
+func (s *Store) stampDir() string { return filepath.Join(s.Root, "checked") }
 
 // layoutDirs are created by Open.
 func (s *Store) layoutDirs() []string {
 	return []string{s.blobDir(), s.entryDir(), s.lockDir(), s.tmpDir(), s.logDir(), s.memoDir()}
 }
 
-func (s *Store) stampPath(key string) string { return filepath.Join(s.Root, "checked", key) }
+func (s *Store) stampPath(key string) string { return filepath.Join(s.stampDir(), key) }
 
 // LogPath is where the build of the entry key writes its log. The log
 // stays while the entry does (Remove deletes it), so a failed or slow
@@ -105,7 +106,7 @@ func (s *Store) cleanLayout() []string {
 		}
 	}
 	orphan(s.logDir(), ".log")
-	orphan(filepath.Dir(s.stampPath("k")), "")
+	orphan(s.stampDir(), "")
 	memos, _ := os.ReadDir(s.memoDir())
 	for _, m := range memos {
 		os.Remove(filepath.Join(s.memoDir(), m.Name()))
