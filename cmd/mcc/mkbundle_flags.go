@@ -5,14 +5,6 @@ import (
 	"github.com/mcc-build/mcc/internal/mkbundle/mccenv"
 )
 
-// mkbundleResult is mcc mkbundle --json's output.
-type mkbundleResult = mkbundle.Summary
-
-// hostsFile and imageLibrary are mkbundle's, named as the tests here use them.
-const hostsFile = mkbundle.HostsFile
-
-var imageLibrary = mkbundle.ImageLibrary
-
 // mkbundleJob reads mcc mkbundle's flags into a job.
 func (a *app) mkbundleJob(args []string) (mkbundle.Job, error) {
 	j := mkbundle.Job{
