@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcc-build/mcc/internal/badinput"
+	"github.com/mcc-build/mcc/sysroots"
 )
 
 // What 'mcc toolchain' reports: installs, the target list, store checks
@@ -146,8 +147,9 @@ func (in *Installer) VerifyStore() ([]EntryCheck, error) {
 	return checks, nil
 }
 
-// Prune cleans the store's leftovers and removes the C toolchains of
-// older recipes or compilers; with all, every entry. It returns what went.
+// Prune cleans the store's leftovers, removes the C toolchains of older
+// recipes or compilers (with all, every entry) and the fetched blobs no pin
+// of this mcc names. It returns what went.
 func (in *Installer) Prune(ctx context.Context, all bool) ([]string, error) {
 	removed, err := in.Store.Clean(ctx)
 	if err != nil {
@@ -173,7 +175,12 @@ func (in *Installer) Prune(ctx context.Context, all bool) ([]string, error) {
 			removed = append(removed, k)
 		}
 	}
-	return removed, nil
+	pinned := map[string]bool{}
+	for _, p := range sysroots.All() {
+		pinned[p.SHA256] = true
+	}
+	blobs, err := in.Store.RemoveBlobsExcept(pinned)
+	return append(removed, blobs...), err
 }
 
 // Select picks what an install works on: the one target named by flag

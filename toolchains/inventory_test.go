@@ -2,7 +2,9 @@ package toolchains
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/sysroots"
 )
 
 func TestPickMono(t *testing.T) {
@@ -104,7 +107,8 @@ func TestDamaged(t *testing.T) {
 }
 
 // TestVerifyAndPrune runs verify and prune on a store holding a stale C
-// toolchain, a Mono runtime and a damaged entry.
+// toolchain, a Mono runtime, a damaged entry, a blob no pin names and one
+// at a pinned digest.
 func TestVerifyAndPrune(t *testing.T) {
 	ctx := context.Background()
 	s, err := store.Open(t.TempDir())
@@ -124,6 +128,17 @@ func TestVerifyAndPrune(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Path("musl-damaged"), "f"), []byte("changed"), 0o644); err != nil {
 		t.Skipf("entries are read-only here: %v", err)
 	}
+	unpinned := fmt.Sprintf("%x", sha256.Sum256([]byte("an old pin's bytes")))
+	if _, err := s.PutBlob(unpinned, strings.NewReader("an old pin's bytes")); err != nil {
+		t.Fatal(err)
+	}
+	// The pinned blob's real bytes are not needed: prune goes by name, so
+	// the test writes a stand-in where the store keeps that digest.
+	pin, _ := sysroots.Lookup(MuslPin)
+	pinnedPath := filepath.Join(s.Root, "blobs", "sha256", pin.SHA256)
+	if err := os.WriteFile(pinnedPath, []byte("stands in"), 0o444); err != nil {
+		t.Fatal(err)
+	}
 	checks, err := in.VerifyStore()
 	if err != nil || len(checks) != 3 {
 		t.Fatalf("VerifyStore = %v, %v", checks, err)
@@ -137,8 +152,14 @@ func TestVerifyAndPrune(t *testing.T) {
 	if err != nil || !slices.Contains(removed, "musl-old-recipe") || slices.Contains(removed, "mono-runtime") {
 		t.Errorf("Prune = %v, %v; want the stale musl entries, not the Mono runtime", removed, err)
 	}
+	if !slices.Contains(removed, "blobs/sha256/"+unpinned) {
+		t.Errorf("Prune = %v; want the blob no pin names removed", removed)
+	}
 	removed, err = in.Prune(ctx, true)
 	if keys, _ := s.Keys(); err != nil || !slices.Contains(removed, "mono-runtime") || len(keys) != 0 {
 		t.Errorf("Prune all = %v, %v, left %v; want every entry gone", removed, err, keys)
+	}
+	if _, err := os.Stat(pinnedPath); err != nil {
+		t.Errorf("prune --all removed the blob of pin %s: %v", pin.Name, err)
 	}
 }

@@ -19,8 +19,9 @@ const toolchainUsage = `Usage: mcc toolchain install|list|verify|path|prune [--t
   list                      every target: installed?, cross compiler present?
   verify                    re-hash every store entry against its manifest
   path                      print the target's cc (installing it if needed)
-  prune [--all]             remove stale entries and leftovers of killed builds
-                            (--all: everything)
+  prune [--all]             remove stale entries, leftovers of killed builds and
+                            fetched sources no pin names (--all: every entry;
+                            the pinned sources stay, so rebuilds work offline)
 
 The store is --cache, else $MCC_CACHE, else ~/.cache/mcc. Sources come from
 the store, the local mirror (mcc mirror add), --mirror/$MCC_MIRROR, then

@@ -4,10 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mcc-build/mcc/internal/atomicfile"
 	"github.com/mcc-build/mcc/internal/badinput"
@@ -24,10 +27,7 @@ func (e *DigestMismatch) Error() string {
 
 // Blob returns the path of the stored artifact with this sha256, if present.
 func (s *Store) Blob(sum string) (string, bool) {
-	if len(sum) != 64 {
-		return "", false
-	}
-	if _, err := hex.DecodeString(sum); err != nil {
+	if !isDigest(sum) {
 		return "", false
 	}
 	p := filepath.Join(s.blobDir(), sum)
@@ -35,6 +35,37 @@ func (s *Store) Blob(sum string) (string, bool) {
 		return "", false
 	}
 	return p, true
+}
+
+// isDigest says whether sum is a sha256 in hex, the only blob names.
+func isDigest(sum string) bool {
+	_, err := hex.DecodeString(sum)
+	return len(sum) == 64 && err == nil
+}
+
+// RemoveBlobsExcept removes every blob whose digest keep lacks, with what
+// was recorded about it, and returns the removed files relative to Root.
+// Prune keeps the digests of this mcc's pins: no other bytes are ever read
+// again, and without this each pin bump would leave its old sources in the
+// store for ever. Names that are not digests (or their records) are not
+// blobs and stay. A blob another mcc is reading stays readable to it.
+func (s *Store) RemoveBlobsExcept(keep map[string]bool) ([]string, error) {
+	ents, err := os.ReadDir(s.blobDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing blobs: %w", err)
+	}
+	var removed []string
+	for _, e := range ents {
+		sum := strings.TrimSuffix(e.Name(), ".json")
+		if e.IsDir() || !isDigest(sum) || keep[sum] {
+			continue
+		}
+		removed = s.removeRel(removed, filepath.Join(s.blobDir(), e.Name()))
+	}
+	return removed, nil
 }
 
 // PutBlob stores what r yields under sum, but only if it hashes to sum:

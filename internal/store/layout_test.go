@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,5 +123,52 @@ func TestDownloadPath(t *testing.T) {
 	}
 	if !strings.HasPrefix(filepath.Base(a), downloadPrefix+strconv.Itoa(os.Getpid())+"-") {
 		t.Errorf("name %s", a)
+	}
+}
+
+// TestRemoveBlobsExcept: blobs (and their records) whose digest is not
+// kept go; kept blobs and files that are not blobs stay.
+func TestRemoveBlobsExcept(t *testing.T) {
+	s := open(t)
+	put := func(data string) string {
+		sum := fmt.Sprintf("%x", sha256.Sum256([]byte(data)))
+		if _, err := s.PutBlob(sum, strings.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetBlobInfo(sum, BlobInfo{Pin: data}); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	kept, stale := put("pinned"), put("old pin")
+	notBlob := filepath.Join(s.blobDir(), "README")
+	if err := os.WriteFile(notBlob, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.RemoveBlobsExcept(map[string]bool{kept: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"blobs/sha256/" + stale, "blobs/sha256/" + stale + ".json"}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %v, want %v", removed, want)
+	}
+	tests := []struct {
+		path string
+		kept bool
+	}{
+		{filepath.Join(s.blobDir(), kept), true},
+		{filepath.Join(s.blobDir(), kept+".json"), true},
+		{notBlob, true},
+		{filepath.Join(s.blobDir(), stale), false},
+		{filepath.Join(s.blobDir(), stale+".json"), false},
+	}
+	for _, tt := range tests {
+		if _, err := os.Stat(tt.path); (err == nil) != tt.kept {
+			t.Errorf("%s: present=%v, want %v", filepath.Base(tt.path), err == nil, tt.kept)
+		}
+	}
+	if _, ok := s.Blob(stale); ok {
+		t.Errorf("Blob(%s) still found after removal", stale)
 	}
 }
