@@ -137,7 +137,19 @@ func (a *app) parse(fs *pflag.FlagSet, usage string, args []string) error {
 		return &exitError{code: exitOK}
 	}
 	if err != nil {
-		return usagef("%s: %v (see %s --help)", fs.Name(), err, fs.Name())
+		return usagef("%s: %v (%s)", fs.Name(), err, flagHint(fs.Name(), err))
 	}
 	return nil
+}
+
+// flagHint says where a rejected flag goes: mcc's own flags (--cache,
+// --json, ...) come before the command, as in git, since after it they
+// could clash with the command's own (mcc go build -v).
+func flagHint(cmd string, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	// A fresh app: the flag set writes its defaults into the fields.
+	if ok && (&app{}).globalFlags().Lookup(name) != nil {
+		return fmt.Sprintf("--%s is mcc's own flag: put it before the command, mcc --%s ... %s", name, name, strings.TrimPrefix(cmd, "mcc "))
+	}
+	return "see " + cmd + " --help"
 }
