@@ -61,11 +61,17 @@ func usagef(format string, args ...any) error {
 
 // message is err as the one line after "mcc: ". Messages that name their
 // command ("mcc image: ...", "mcc env takes no arguments") lose their own
-// "mcc", so every error carries the prefix once.
+// "mcc", so every error carries the prefix once; other text that happens
+// to start with "mcc " keeps it.
 func message(err error) string {
 	m := badinput.OneLine(err.Error())
 	m = strings.TrimPrefix(m, "mcc: ")
-	return strings.TrimPrefix(m, "mcc ")
+	rest, ok := strings.CutPrefix(m, "mcc ")
+	word, _, _ := strings.Cut(rest, " ")
+	if _, known := commands[strings.TrimSuffix(word, ":")]; ok && known {
+		return rest
+	}
+	return m
 }
 
 // noArgs refuses stray arguments to a command that takes none: a typo like

@@ -90,6 +90,8 @@ func TestMessage(t *testing.T) {
 		{"mcc env takes no arguments, got \"a\"", "env takes no arguments, got \"a\""},
 		{"mcc: already prefixed", "already prefixed"},
 		{"mccx is not a prefix", "mccx is not a prefix"},
+		{"mcc toolchain prune --all removes it", "toolchain prune --all removes it"},
+		{"mcc 0.3 made this store: run mcc toolchain prune", "mcc 0.3 made this store: run mcc toolchain prune"},
 		{"two\nlines", "two lines"},
 	}
 	for _, tt := range tests {
