@@ -1,13 +1,26 @@
 package mccenv
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
 	"github.com/mcc-build/mcc/internal/fetch"
+	"github.com/mcc-build/mcc/internal/image"
+	"github.com/mcc-build/mcc/internal/image/imagetest"
 	"github.com/mcc-build/mcc/internal/mkbundle"
+	"github.com/mcc-build/mcc/internal/store"
+	"github.com/mcc-build/mcc/internal/testenv"
 	"github.com/mcc-build/mcc/toolchains"
 )
 
@@ -70,5 +83,74 @@ func TestEnvErrors(t *testing.T) {
 	e.ResolveTarget = func() (toolchains.Target, error) { return toolchains.Target{}, noStore }
 	if _, err := e.Target(); !errors.Is(err, noStore) {
 		t.Errorf("Target: %v, want ResolveTarget's error", err)
+	}
+}
+
+// TestWriteImage: the bundle's image gets the pinned CA roots through the
+// Env's fetcher (here: the tests' mirror, offline) and the request's files,
+// is written as an image archive with the bundle's default tag, and gives
+// the same digest when written again under another tag.
+func TestWriteImage(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	mirror := testenv.Sources(t) // first: it skips where there is none
+	dir := t.TempDir()
+	bundle := imagetest.BuildHello(t, dir, "amd64")
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetcher := &fetch.Fetcher{Store: s, Mirrors: []string{mirror}, Offline: true}
+	e := &Env{Fetcher: func() (*fetch.Fetcher, error) { return fetcher, nil }}
+	write := func(name, tag string) (string, string) {
+		t.Helper()
+		archive := filepath.Join(dir, name)
+		r := mkbundle.ImageRequest{Bundle: bundle, Archive: archive, Tag: tag,
+			Files: []mkbundle.ImageFile{{Path: "/etc/hosts", Data: []byte(mkbundle.HostsFile)}}}
+		d, err := e.WriteImage(context.Background(), r)
+		if err != nil {
+			t.Fatalf("WriteImage %s: %v", name, err)
+		}
+		return d, archive
+	}
+	digest, archive := write("a.tar", "")
+	if m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(archive) }); err != nil ||
+		len(m) != 1 || len(m[0].RepoTags) != 1 || m[0].RepoTags[0] != image.DefaultTag(bundle) {
+		t.Errorf("archive manifest %+v (%v), want the tag %s", m, err, image.DefaultTag(bundle))
+	}
+	files := imageFiles(t, archive)
+	if n := strings.Count(files[image.CACertsFile], "BEGIN CERTIFICATE"); n < 100 {
+		t.Errorf("%s holds %d certificates, want the pinned roots", image.CACertsFile, n)
+	}
+	if files["/etc/hosts"] != mkbundle.HostsFile {
+		t.Errorf("/etc/hosts = %q", files["/etc/hosts"])
+	}
+	if again, _ := write("b.tar", "registry.test/app:1"); again != digest || !strings.HasPrefix(digest, "sha256:") {
+		t.Errorf("digests %s and, under another tag, %s: want one sha256", digest, again)
+	}
+}
+
+// imageFiles reads the regular files of an image archive's file system.
+func imageFiles(t *testing.T, archive string) map[string]string {
+	t.Helper()
+	img, err := tarball.ImageFromPath(archive, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	files := map[string]string{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, _ := io.ReadAll(tr)
+			files[path.Clean("/"+h.Name)] = string(b)
+		}
 	}
 }
