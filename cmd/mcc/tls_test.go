@@ -134,15 +134,26 @@ func checkTLSRun(t *testing.T, what string, trusted bool, out []byte, err error)
 	}
 }
 
-// addURandom gives root a /dev/urandom: Mono's BoringSSL opens it when
-// it starts (external/boringssl/crypto/rand/urandom.c) and aborts without
-// it. Container runtimes mount /dev; a bare unshare/chroot root has none.
+// addURandom gives root a /dev/urandom: the BoringSSL in Debian's Mono
+// (the --libc glibc image) opens it at its first handshake and aborts
+// without it. Container runtimes mount /dev; a bare unshare/chroot root has
+// none. mcc's musl runtime needs none (patches/mono/0004): see noDev.
 func addURandom(t *testing.T, root string) {
 	t.Helper()
 	dev := filepath.Join(root, "dev")
 	os.MkdirAll(dev, 0o755)
 	if err := syscall.Mknod(filepath.Join(dev, "urandom"), syscall.S_IFCHR|0o666, (1<<8)|9 /* makedev(1, 9) */); err != nil && !os.IsExist(err) {
 		t.Fatalf("mknod %s/urandom: %v", dev, err)
+	}
+}
+
+// noDev fails unless root has no /dev: the roots the musl runtime's TLS
+// runs in prove that its BoringSSL reads getrandom(2) when there is no
+// /dev/urandom (patches/mono/0004).
+func noDev(t *testing.T, root string) {
+	t.Helper()
+	if _, err := os.Lstat(filepath.Join(root, "dev")); !os.IsNotExist(err) {
+		t.Fatalf("%s/dev exists (%v): this root must have no /dev/urandom", root, err)
 	}
 }
 
@@ -172,7 +183,7 @@ func copyTrust(t *testing.T, imageRoot, root string) {
 // TestTLSClientMusl: the HTTPS client bundled with the static musl runtime
 // trusts the test CA given with --ca-file and refuses a stranger's
 // certificate: from its image (unpacked, and under podman) and in an empty
-// root holding only the bundle and the trust store.
+// root holding only the bundle and the trust store (no /dev).
 func TestTLSClientMusl(t *testing.T) {
 	env := mkbEnv(t)
 	f := newTLSFixture(t)
@@ -193,7 +204,7 @@ func TestTLSClientMusl(t *testing.T) {
 	})
 	requireBTLS(t, bundle)
 	imageRoot := mkbImageRoot(t, archive)
-	addURandom(t, imageRoot)
+	noDev(t, imageRoot)
 	t.Run("image root", func(t *testing.T) {
 		for _, trusted := range []bool{true, false} {
 			url := map[bool]string{true: f.trusted, false: f.untrusted}[trusted]
@@ -204,7 +215,7 @@ func TestTLSClientMusl(t *testing.T) {
 	t.Run("empty root", func(t *testing.T) {
 		root := mkbRoot(t, bundle)
 		copyTrust(t, imageRoot, root)
-		addURandom(t, root)
+		noDev(t, root)
 		for _, trusted := range []bool{true, false} {
 			url := map[bool]string{true: f.trusted, false: f.untrusted}[trusted]
 			out, err := runInRoot(root, false, "/httpsclient", url)
@@ -234,7 +245,7 @@ func TestTLSClientArm64UnderQemu(t *testing.T) {
 	requireBTLS(t, bundle)
 	root := mkbRoot(t, bundle, qemu)
 	copyTrust(t, mkbImageRoot(t, archive), root)
-	addURandom(t, root)
+	noDev(t, root)
 	for _, trusted := range []bool{true, false} {
 		url := map[bool]string{true: f.trusted, false: f.untrusted}[trusted]
 		out, err := runInRoot(root, false, "/qemu-aarch64-static", "/httpsclient-arm64", url)
