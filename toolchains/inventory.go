@@ -175,11 +175,10 @@ func (in *Installer) Prune(ctx context.Context, all bool) ([]string, error) {
 			removed = append(removed, k)
 		}
 	}
-	pinned := map[string]bool{}
-	for _, p := range sysroots.All() {
-		pinned[p.SHA256] = true
-	}
-	blobs, err := in.Store.RemoveBlobsExcept(pinned)
+	blobs, err := in.Store.RemoveBlobsExcept(func(sum string) bool {
+		_, pinned := sysroots.BySHA256(sum)
+		return pinned
+	})
 	return append(removed, blobs...), err
 }
 

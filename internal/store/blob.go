@@ -43,13 +43,13 @@ func isDigest(sum string) bool {
 	return len(sum) == 64 && err == nil
 }
 
-// RemoveBlobsExcept removes every blob whose digest keep lacks, with what
+// RemoveBlobsExcept removes every blob whose digest keep refuses, with what
 // was recorded about it, and returns the removed files relative to Root.
 // Prune keeps the digests of this mcc's pins: no other bytes are ever read
 // again, and without this each pin bump would leave its old sources in the
 // store for ever. Names that are not digests (or their records) are not
 // blobs and stay. A blob another mcc is reading stays readable to it.
-func (s *Store) RemoveBlobsExcept(keep map[string]bool) ([]string, error) {
+func (s *Store) RemoveBlobsExcept(keep func(sum string) bool) ([]string, error) {
 	ents, err := os.ReadDir(s.blobDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -60,7 +60,7 @@ func (s *Store) RemoveBlobsExcept(keep map[string]bool) ([]string, error) {
 	var removed []string
 	for _, e := range ents {
 		sum := strings.TrimSuffix(e.Name(), ".json")
-		if e.IsDir() || !isDigest(sum) || keep[sum] {
+		if e.IsDir() || !isDigest(sum) || keep(sum) {
 			continue
 		}
 		removed = s.removeRel(removed, filepath.Join(s.blobDir(), e.Name()))

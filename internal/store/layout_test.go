@@ -145,7 +145,7 @@ func TestRemoveBlobsExcept(t *testing.T) {
 	if err := os.WriteFile(notBlob, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := s.RemoveBlobsExcept(map[string]bool{kept: true})
+	removed, err := s.RemoveBlobsExcept(func(sum string) bool { return sum == kept })
 	if err != nil {
 		t.Fatal(err)
 	}
